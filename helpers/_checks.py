@@ -1,0 +1,51 @@
+"""Argument checks shared by the convolution and pooling code.
+
+Every error says which argument was wrong, what it was, and how to fix it, because the person reading
+it is usually a learner in the middle of a notebook.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_real_array(a, name: str) -> np.ndarray:
+    """Return ``a`` as a numpy array of real numbers, or raise a TypeError/ValueError naming ``name``."""
+    arr = np.asarray(a)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(
+            f"{name} must be an array of numbers, got dtype {arr.dtype}. "
+            f"Convert it first, e.g. np.asarray({name}, dtype=np.float32)."
+        )
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got complex dtype {arr.dtype}. Use np.real({name}) or np.abs({name}).")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one value along every axis.")
+    return arr
+
+
+def float_dtype(*arrays: np.ndarray) -> np.dtype:
+    """The floating dtype to compute in: float32 stays float32, anything else becomes float64.
+
+    Integer images (uint8 above all) are converted, because uint8 arithmetic wraps around silently:
+    200 + 100 == 44 in uint8.
+    """
+    return np.result_type(*[a.dtype for a in arrays], np.float32)
+
+
+def pair(value, name: str) -> tuple[int, int]:
+    """``3`` -> ``(3, 3)``; ``(2, 1)`` -> ``(2, 1)``; anything else is an error naming ``name``."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value
+    ):
+        return int(value[0]), int(value[1])
+    raise TypeError(f"{name} must be an int or a pair of ints (rows, cols), got {value!r}.")
+
+
+def positive_pair(value, name: str) -> tuple[int, int]:
+    """Like :func:`pair`, but each value must be at least 1 (stride, dilation, pooling window)."""
+    p = pair(value, name)
+    if min(p) < 1:
+        raise ValueError(f"{name} must be at least 1, got {value!r}. A {name} of 1 moves/uses every pixel.")
+    return p

@@ -1,0 +1,29 @@
+"""Self-checks for the exercises: ``check_xxx(answer)`` says whether an answer is right and, if not, why.
+
+Each check prints one line starting with a tick or a cross and returns True or False, so a test can
+call it too. A wrong answer gets a hint aimed at the usual mistake, never the solution itself.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def report(ok: bool, message: str) -> bool:
+    """Print the verdict of a check and return it."""
+    print(("\u2705 Correct! " if ok else "\u274c Not yet. ") + message)
+    return ok
+
+
+def compare_array(answer, expected, name: str = "your answer", atol: float = 1e-6) -> tuple[bool, str]:
+    """Compare an array answer with the expected one. Returns (ok, explanation of the first difference)."""
+    try:
+        answer = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return False, f"{name} should be an array of numbers, got {type(answer).__name__}."
+    expected = np.asarray(expected, dtype=float)
+    if answer.shape != expected.shape:
+        return False, f"{name} has shape {answer.shape}, expected {expected.shape}."
+    if not np.allclose(answer, expected, atol=atol):
+        where = np.unravel_index(np.argmax(np.abs(answer - expected)), expected.shape)
+        return False, f"{name} differs at index {tuple(int(i) for i in where)}: got {answer[where]:.4g}, expected {expected[where]:.4g}."
+    return True, f"{name} matches."

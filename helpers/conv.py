@@ -1,0 +1,284 @@
+"""2-D convolution (cross-correlation, as deep-learning libraries compute it).
+
+    Y[i, j] = sum_m sum_n X[i*s + m, j*s + n] * W[m, n] + b
+
+Three functions a learner meets in notebook 02 and 04:
+
+- :func:`output_size`   how big the feature map is: floor((n + 2p - d(k-1) - 1) / s) + 1
+- :func:`conv2d_loops`  the definition written as plain Python loops: slow, easy to read
+- :func:`conv2d`        the same numbers, vectorized; drives the widgets and the training code
+
+and two that the training code (``helpers.nn``) builds on: :func:`im2col` and :func:`col2im`.
+
+Shapes (``x`` is the input, ``kernel`` the filter bank)::
+
+    x               kernel            output
+    (H, W)          (kh, kw)          (H', W')          one image, one kernel
+    (C, H, W)       (C, kh, kw)       (H', W')          channels summed into one feature map
+    (C, H, W)       (F, C, kh, kw)    (F, H', W')       F filters -> F feature maps
+    (N, C, H, W)    (F, C, kh, kw)    (N, F, H', W')    a batch, as in training
+    (N, C, H, W)    (C, kh, kw)       (N, H', W')
+
+A 2-D input has one channel (C = 1); a 2-D kernel likewise.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_real_array, float_dtype, pair, positive_pair
+
+__all__ = ["output_size", "resolve_padding", "conv2d", "conv2d_loops", "im2col", "col2im"]
+
+
+def output_size(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
+    """Length of a convolution's output along one axis.
+
+    ``n`` input length, ``k`` kernel length, ``padding`` zeros added on *each* side, ``stride`` step
+    between windows, ``dilation`` spacing of the kernel taps (the kernel then spans d(k-1)+1 pixels)::
+
+        floor((n + 2p - d(k - 1) - 1) / s) + 1     ==  floor((n + 2p - k) / s) + 1  when d = 1
+
+    >>> output_size(28, 3)             # MNIST digit, 3x3 kernel, no padding
+    26
+    >>> output_size(7, 3, padding=1, stride=2)
+    4
+    """
+    for name, v in (("n", n), ("k", k), ("padding", padding), ("stride", stride), ("dilation", dilation)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"{name} must be an int, got {v!r}.")
+    if n < 1 or k < 1:
+        raise ValueError(f"n and k must be at least 1, got n={n}, k={k}.")
+    if padding < 0:
+        raise ValueError(f"padding must be 0 or more, got {padding}.")
+    if stride < 1:
+        raise ValueError(f"stride must be at least 1, got {stride}. A stride of 1 visits every position.")
+    if dilation < 1:
+        raise ValueError(f"dilation must be at least 1, got {dilation}. A dilation of 1 is an ordinary kernel.")
+    span = dilation * (k - 1) + 1
+    if span > n + 2 * padding:
+        raise ValueError(
+            f"the kernel spans {span} pixels but the padded input has only {n + 2 * padding} "
+            f"(n={n} + 2*padding={padding}). Use a smaller kernel or more padding."
+        )
+    return (n + 2 * padding - span) // stride + 1
+
+
+def resolve_padding(padding, kernel_hw: tuple[int, int], dilation=1) -> tuple[int, int]:
+    """Turn ``"valid"``, ``"same"``, an int or a pair into zeros added per side: ``(rows, cols)``.
+
+    ``"same"`` adds (k - 1) / 2 zeros on each side, so at stride 1 the output is as large as the input
+    (and at stride s it is ceil(n / s), as in TensorFlow). It needs an odd kernel: an even one would
+    need one more zero on one side than the other, which this course does not do silently. Use an odd
+    kernel, or pass the padding you want as numbers.
+    """
+    dh, dw = positive_pair(dilation, "dilation")
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return 0, 0
+        if mode == "same":
+            spans = [d * (k - 1) + 1 for k, d in zip(kernel_hw, (dh, dw))]
+            if any(s % 2 == 0 for s in spans):
+                raise ValueError(
+                    f'padding="same" needs an odd kernel size, got {tuple(kernel_hw)}: an even kernel would '
+                    f"need more zeros on one side than the other. Use an odd kernel, or give padding as numbers."
+                )
+            return (spans[0] - 1) // 2, (spans[1] - 1) // 2
+        raise ValueError(f'padding must be "valid", "same", an int or a pair of ints, got {padding!r}.')
+    ph, pw = pair(padding, "padding")
+    if ph < 0 or pw < 0:
+        raise ValueError(f"padding must be 0 or more (zeros added per side), got {padding!r}.")
+    return ph, pw
+
+
+def _prepare(x, kernel, bias, stride, padding, dilation):
+    """Check the arguments and bring everything to batch layout.
+
+    Returns ``x4`` (N, C, H, W) and ``w4`` (F, C, kh, kw) in a float dtype, ``b`` (F,) or None, the
+    stride/padding/dilation pairs, the output size, and ``squeeze``: the axes to drop at the end.
+    """
+    x = as_real_array(x, "x")
+    kernel = as_real_array(kernel, "kernel")
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"x must be (H, W), (C, H, W) or (N, C, H, W), got {x.ndim} dimensions with shape {x.shape}. "
+            "A colour photo from imread is (H, W, 3): use x.transpose(2, 0, 1) or helpers.images.to_gray."
+        )
+    if kernel.ndim not in (2, 3, 4):
+        raise ValueError(
+            f"kernel must be (kh, kw), (C, kh, kw) or (F, C, kh, kw), got shape {kernel.shape}."
+        )
+    dtype = float_dtype(x, kernel)
+    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape).astype(dtype, copy=False)
+    w4 = kernel.reshape((1,) * (4 - kernel.ndim) + kernel.shape).astype(dtype, copy=False)
+    if x4.shape[1] != w4.shape[1]:
+        raise ValueError(
+            f"x has {x4.shape[1]} channel(s) (shape {x.shape}) but kernel has {w4.shape[1]} (shape {kernel.shape}). "
+            "A kernel needs one slice per input channel: give it shape (C, kh, kw) or (F, C, kh, kw) with the "
+            "same C as x."
+        )
+    sh, sw = positive_pair(stride, "stride")
+    dh, dw = positive_pair(dilation, "dilation")
+    kh, kw = w4.shape[2:]
+    ph, pw = resolve_padding(padding, (kh, kw), (dh, dw))
+    H, W = x4.shape[2:]
+    for axis, n, k, p, d in (("height", H, kh, ph, dh), ("width", W, kw, pw, dw)):
+        if d * (k - 1) + 1 > n + 2 * p:
+            raise ValueError(
+                f"kernel {axis} {k}" + (f" (dilated to {d * (k - 1) + 1})" if d > 1 else "")
+                + f" is larger than the padded input {axis} {n} + 2*{p} = {n + 2 * p}. "
+                "Use a smaller kernel, a larger image, or more padding."
+            )
+    oh = output_size(H, kh, ph, sh, dh)
+    ow = output_size(W, kw, pw, sw, dw)
+    b = None
+    if bias is not None:
+        b = as_real_array(bias, "bias").astype(dtype, copy=False).reshape(-1)
+        if b.size == 1:
+            b = np.repeat(b, w4.shape[0])
+        if b.shape != (w4.shape[0],):
+            raise ValueError(f"bias needs one value per filter ({w4.shape[0]}), got shape {np.shape(bias)}.")
+    squeeze = tuple(axis for axis, keep in ((0, x.ndim == 4), (1, kernel.ndim == 4)) if not keep)
+    return x4, w4, b, (sh, sw), (ph, pw), (dh, dw), (oh, ow), squeeze
+
+
+def _pad(x4: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    if ph == 0 and pw == 0:
+        return x4
+    return np.pad(x4, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def _tap(xp: np.ndarray, m: int, n: int, out_hw, stride, dilation) -> np.ndarray:
+    """The pixels that kernel tap (m, n) multiplies, for every output position: a strided view.
+
+    xp (N, C, Hp, Wp) -> (N, C, H', W'), no copy.
+    """
+    (oh, ow), (sh, sw), (dh, dw) = out_hw, stride, dilation
+    r, c = m * dh, n * dw
+    return xp[:, :, r : r + sh * (oh - 1) + 1 : sh, c : c + sw * (ow - 1) + 1 : sw]
+
+
+def im2col(x, kernel_hw, stride=1, padding=0, dilation=1):
+    """Lay every receptive field out as a column, so that convolution becomes one matrix product.
+
+    x (N, C, H, W) -> cols (kh*kw*C, N*H'*W'). Row ``(m*kw + n)*C + c`` holds tap (m, n) of channel c.
+    ``padding`` here is an int or a pair (use :func:`resolve_padding` for "same"/"valid").
+    A weight bank w (F, C, kh, kw) matches it as ``w.transpose(0, 2, 3, 1).reshape(F, -1)``.
+    """
+    x4 = np.asarray(x)
+    kh, kw = kernel_hw
+    stride, dilation = positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
+    ph, pw = resolve_padding(padding, (kh, kw), dilation)
+    N, C, H, W = x4.shape
+    out_hw = output_size(H, kh, ph, stride[0], dilation[0]), output_size(W, kw, pw, stride[1], dilation[1])
+    xp = _pad(x4, ph, pw)
+    # Laid out (kh, kw, C, N, H', W') so that each tap is written as one contiguous block.
+    cols = np.empty((kh, kw, C, N) + out_hw, dtype=x4.dtype)
+    for m in range(kh):
+        for n in range(kw):
+            cols[m, n] = _tap(xp, m, n, out_hw, stride, dilation).transpose(1, 0, 2, 3)
+    return cols.reshape(kh * kw * C, N * out_hw[0] * out_hw[1])
+
+
+def col2im(cols, x_shape, kernel_hw, stride=1, padding=0, dilation=1):
+    """The adjoint of :func:`im2col`: add every column entry back onto the pixel it came from.
+
+    cols (kh*kw*C, N*H'*W') -> (N, C, H, W). Where receptive fields overlap, the values add up: this is
+    how the gradient dL/dX of a convolution is gathered.
+    """
+    kh, kw = kernel_hw
+    stride, dilation = positive_pair(stride, "stride"), positive_pair(dilation, "dilation")
+    ph, pw = resolve_padding(padding, (kh, kw), dilation)
+    N, C, H, W = x_shape
+    out_hw = output_size(H, kh, ph, stride[0], dilation[0]), output_size(W, kw, pw, stride[1], dilation[1])
+    cols6 = np.asarray(cols).reshape(kh, kw, C, N, *out_hw)
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols6.dtype)
+    for m in range(kh):
+        for n in range(kw):
+            _tap(xp, m, n, out_hw, stride, dilation)[...] += cols6[m, n].transpose(1, 0, 2, 3)
+    return xp[:, :, ph : ph + H, pw : pw + W]
+
+
+def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
+    """Slide ``kernel`` over ``x``; at each position multiply element-wise and sum (plus ``bias``).
+
+    Parameters
+    ----------
+    x : array (H, W), (C, H, W) or (N, C, H, W)
+        Image(s). Integer images (uint8) are converted to float first, so nothing wraps around.
+    kernel : array (kh, kw), (C, kh, kw) or (F, C, kh, kw)
+        One kernel or a bank of F filters; C must match the channels of ``x``.
+    bias : float or array (F,), optional
+        Added to every pixel of the matching feature map.
+    stride : int or (int, int)
+        Step between neighbouring windows (rows, cols). At least 1.
+    padding : "valid", "same", int or (int, int)
+        Zeros added around the border of each side. "valid" adds none (the map shrinks by k - 1);
+        "same" keeps the size at stride 1 and needs an odd kernel.
+    dilation : int or (int, int)
+        Spacing between kernel taps; 1 is an ordinary kernel.
+
+    Returns
+    -------
+    feature map(s): see the table in the module docstring. H' = output_size(H, kh, ph, sh, dh).
+    float32 inputs give float32; everything else gives float64.
+
+    How: one image and one kernel take the *shift-and-add* route (for each of the kh*kw taps, add a
+    shifted copy of the image times that weight); batches and filter banks take *im2col* (every window
+    becomes a column, then one matrix product does all the multiply-and-sums at once).
+    """
+    x4, w4, b, stride, padding, dilation, out_hw, squeeze = _prepare(x, kernel, bias, stride, padding, dilation)
+    N, C = x4.shape[:2]
+    F, _, kh, kw = w4.shape
+    if N * C * F <= 4:
+        out = _shift_and_add(_pad(x4, *padding), w4, out_hw, stride, dilation)
+    else:
+        cols = im2col(x4, (kh, kw), stride, padding, dilation)                     # (kh*kw*C, N*H'*W')
+        out = (w4.transpose(0, 2, 3, 1).reshape(F, -1) @ cols)                    # (F, N*H'*W')
+        out = out.reshape(F, N, *out_hw).transpose(1, 0, 2, 3)                     # (N, F, H', W')
+    if b is not None:
+        out = out + b[None, :, None, None]
+    return np.ascontiguousarray(out.squeeze(axis=squeeze) if squeeze else out)
+
+
+def _shift_and_add(xp, w4, out_hw, stride, dilation):
+    """xp (N, C, Hp, Wp), w4 (F, C, kh, kw) -> (N, F, H', W'), one multiply-add pass per tap."""
+    N, C = xp.shape[:2]
+    F, _, kh, kw = w4.shape
+    out = np.zeros((N, F) + tuple(out_hw), dtype=xp.dtype)
+    scratch = np.empty((N,) + tuple(out_hw), dtype=xp.dtype)                # reused: no allocation per tap
+    for m in range(kh):
+        for n in range(kw):
+            tap = _tap(xp, m, n, out_hw, stride, dilation)                    # (N, C, H', W'), a view
+            for f in range(F):
+                for c in range(C):
+                    weight = w4[f, c, m, n]
+                    if weight != 0:                                           # Sobel has three zero taps
+                        np.multiply(tap[:, c], weight, out=scratch)
+                        out[:, f] += scratch
+    return out
+
+
+def conv2d_loops(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
+    """The definition of :func:`conv2d`, written as loops. Same arguments, same result, ~1000x slower.
+
+    Read this one: for every image, every filter and every output pixel (i, j), put the kernel on the
+    window whose top-left corner is (i*stride, j*stride), multiply element-wise and sum.
+    """
+    x4, w4, b, (sh, sw), (ph, pw), (dh, dw), (oh, ow), squeeze = _prepare(x, kernel, bias, stride, padding, dilation)
+    N, C, H, W = x4.shape
+    F, _, kh, kw = w4.shape
+    padded = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x4.dtype)
+    padded[:, :, ph : ph + H, pw : pw + W] = x4
+    out = np.zeros((N, F, oh, ow), dtype=x4.dtype)
+    for img in range(N):
+        for f in range(F):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for c in range(C):
+                        for m in range(kh):
+                            for n in range(kw):
+                                total += padded[img, c, i * sh + m * dh, j * sw + n * dw] * w4[f, c, m, n]
+                    out[img, f, i, j] = total + (b[f] if b is not None else 0.0)
+    return out.squeeze(axis=squeeze) if squeeze else out
