@@ -24,7 +24,10 @@ def as_real_array(a, name: str) -> np.ndarray:
 
 
 def float_dtype(*arrays: np.ndarray) -> np.dtype:
-    """The floating dtype to compute in: float32 stays float32, anything else becomes float64.
+    """The floating dtype to compute in: the smallest float that holds every input exactly.
+
+    float32 stays float32, and so does uint8 (every 0..255 value is exact in float32); float64, int32 or
+    int64 anywhere gives float64.
 
     Integer images (uint8 above all) are converted, because uint8 arithmetic wraps around silently:
     200 + 100 == 44 in uint8.

@@ -116,6 +116,8 @@ def _prepare(x, kernel, bias, stride, padding, dilation):
             f"x has {x4.shape[1]} channel(s) (shape {x.shape}) but kernel has {w4.shape[1]} (shape {kernel.shape}). "
             "A kernel needs one slice per input channel: give it shape (C, kh, kw) or (F, C, kh, kw) with the "
             "same C as x."
+            + (" If x is a colour photo (H, W, 3), put channels first with x.transpose(2, 0, 1) or make it "
+               "gray with helpers.images.to_gray(x)." if x.ndim == 3 and x.shape[2] in (3, 4) else "")
         )
     sh, sw = positive_pair(stride, "stride")
     dh, dw = positive_pair(dilation, "dilation")
@@ -221,7 +223,9 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     Returns
     -------
     feature map(s): see the table in the module docstring. H' = output_size(H, kh, ph, sh, dh).
-    float32 inputs give float32; everything else gives float64.
+    Computed in the smallest float type that holds every input exactly (numpy's promotion with
+    float32): uint8 images with a uint8 or float32 kernel give float32; float64 or int64 anywhere gives
+    float64.
 
     How: one image and one kernel take the *shift-and-add* route (for each of the kh*kw taps, add a
     shifted copy of the image times that weight); batches and filter banks take *im2col* (every window

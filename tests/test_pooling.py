@@ -1,0 +1,103 @@
+"""helpers.pooling: pool2d against its loop definition, the worked examples, and the backward pass."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import pool2d
+from helpers.pooling import pool2d_backward, pool2d_loops
+
+EXAMPLE = np.array([[2, 5, 6, 1], [9, 3, 7, 3], [8, 5, 7, 8], [6, 6, 1, 1]])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lead=st.sampled_from([(), (2,), (2, 3)]),
+    H=st.integers(1, 9), W=st.integers(1, 9),
+    size=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.one_of(st.none(), st.tuples(st.integers(1, 3), st.integers(1, 3))),
+    mode=st.sampled_from(["max", "avg"]),
+    seed=st.integers(0, 2**32 - 1),
+    dtype=st.sampled_from([np.float64, np.float32]),
+)
+def test_pool2d_equals_loops(lead, H, W, size, stride, mode, seed, dtype):
+    if size[0] > H or size[1] > W:
+        with pytest.raises(ValueError, match="larger than the input"):
+            pool2d(np.ones((H, W)), size, stride, mode)
+        return
+    x = np.random.default_rng(seed).normal(size=lead + (H, W)).astype(dtype)
+    got, want = pool2d(x, size, stride, mode), pool2d_loops(x, size, stride, mode)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-6 if dtype == np.float32 else 1e-12)
+
+
+def test_worked_example_max():
+    np.testing.assert_array_equal(pool2d(EXAMPLE, 2, mode="max"), [[9, 7], [8, 8]])
+
+
+def test_worked_example_average_is_not_what_the_source_printed():
+    avg = pool2d(EXAMPLE, 2, mode="avg")
+    np.testing.assert_allclose(avg, [[4.75, 4.25], [6.25, 4.25]])
+    assert not np.allclose(avg, [[5, 5], [7, 5]])
+
+
+def test_3x3_stride_3_on_6x6_gives_a_third_of_each_side():
+    x = np.zeros((6, 6))
+    x[:3, :3] = np.array([[1, 0, 4], [8, 2, 5], [20, 13, 25]])
+    out = pool2d(x, 3, 3)
+    assert out.shape == (2, 2) and out[0, 0] == 25
+
+
+def test_26x26x8_pools_to_13x13x8():
+    assert pool2d(np.zeros((8, 26, 26)), 2).shape == (8, 13, 13)
+
+
+def test_uint8_average_does_not_wrap():
+    assert pool2d(np.full((2, 2), 200, np.uint8), 2, mode="avg")[0, 0] == 200
+
+
+def _numeric_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + eps
+        up = f(x)
+        x[idx] = old - eps
+        down = f(x)
+        x[idx] = old
+        g[idx] = (up - down) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("size, stride", [(2, None), (3, 2), ((2, 3), (1, 2))])
+def test_backward_matches_finite_differences(mode, size, stride):
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(2, 3, 7, 7))
+    upstream = rng.normal(size=pool2d(x, size, stride, mode).shape)
+
+    def loss(x_):
+        return np.sum(pool2d(x_, size, stride, mode) * upstream)
+
+    if mode == "max":
+        _, idx = pool2d(x, size, stride, mode, return_indices=True)
+        grad = pool2d_backward(upstream, x.shape, size, stride, mode, indices=idx)
+    else:
+        grad = pool2d_backward(upstream, x.shape, size, stride, mode)
+    np.testing.assert_allclose(grad, _numeric_grad(loss, x), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        (dict(x=np.ones((4, 4)), size=5), ValueError, "larger than the input"),
+        (dict(x=np.ones((4, 4)), size=0), ValueError, "size must be at least 1"),
+        (dict(x=np.ones((4, 4)), size=2, stride=0), ValueError, "stride must be at least 1"),
+        (dict(x=np.ones((4, 4)), size=2, mode="median"), ValueError, "mode must be"),
+        (dict(x=np.ones(4), size=2), ValueError, "x must be"),
+        (dict(x=np.ones((4, 4)), size=2, mode="avg", return_indices=True), ValueError, "return_indices"),
+    ],
+)
+def test_bad_input(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        pool2d(**kwargs)
