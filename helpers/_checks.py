@@ -17,7 +17,9 @@ def as_real_array(a, name: str) -> np.ndarray:
             f"Convert it first, e.g. np.asarray({name}, dtype=np.float32)."
         )
     if np.issubdtype(arr.dtype, np.complexfloating):
-        raise TypeError(f"{name} must hold real numbers, got complex dtype {arr.dtype}. Use np.real({name}) or np.abs({name}).")
+        raise TypeError(
+            f"{name} must hold real numbers, got complex dtype {arr.dtype}. Use np.real({name}) or np.abs({name})."
+        )
     if arr.size == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one value along every axis.")
     return arr

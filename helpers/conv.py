@@ -145,9 +145,13 @@ def _prepare(x, kernel, bias, stride, padding, dilation):
 
 
 def _pad(x4: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """Surround each image with ph rows and pw columns of zeros (N, C, H, W) -> (N, C, H+2ph, W+2pw)."""
     if ph == 0 and pw == 0:
         return x4
-    return np.pad(x4, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    N, C, H, W = x4.shape
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=x4.dtype)   # faster than np.pad for this case
+    xp[:, :, ph : ph + H, pw : pw + W] = x4
+    return xp
 
 
 def _tap(xp: np.ndarray, m: int, n: int, out_hw, stride, dilation) -> np.ndarray:
@@ -227,16 +231,19 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     float32): uint8 images with a uint8 or float32 kernel give float32; float64 or int64 anywhere gives
     float64.
 
-    How: one image and one kernel take the *shift-and-add* route (for each of the kh*kw taps, add a
-    shifted copy of the image times that weight); batches and filter banks take *im2col* (every window
-    becomes a column, then one matrix product does all the multiply-and-sums at once).
+    How: every output pixel is a dot product of the flattened kernel with the flattened window under
+    it, so all of them together are one matrix product, kernels (F, kh*kw*C) @ windows (kh*kw*C, pixels)
+    (*im2col*, see :func:`im2col`). A training batch does that in one go; a single photo does it one
+    band of rows at a time, so the window columns stay in the CPU cache.
     """
     x4, w4, b, stride, padding, dilation, out_hw, squeeze = _prepare(x, kernel, bias, stride, padding, dilation)
     N, C = x4.shape[:2]
     F, _, kh, kw = w4.shape
-    if N * C * F <= 4:
-        out = _shift_and_add(_pad(x4, *padding), w4, out_hw, stride, dilation)
+    if N == 1 or C * kh * kw < 32:
+        # One image, or few values per window: im2col a band of rows at a time, in the CPU cache.
+        out = _banded_im2col(x4, w4, out_hw, stride, padding, dilation)
     else:
+        # A training batch: every window of every image as a column, then one large matrix product.
         cols = im2col(x4, (kh, kw), stride, padding, dilation)                     # (kh*kw*C, N*H'*W')
         out = (w4.transpose(0, 2, 3, 1).reshape(F, -1) @ cols)                    # (F, N*H'*W')
         out = out.reshape(F, N, *out_hw).transpose(1, 0, 2, 3)                     # (N, F, H', W')
@@ -245,21 +252,42 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     return np.ascontiguousarray(out.squeeze(axis=squeeze) if squeeze else out)
 
 
-def _shift_and_add(xp, w4, out_hw, stride, dilation):
-    """xp (N, C, Hp, Wp), w4 (F, C, kh, kw) -> (N, F, H', W'), one multiply-add pass per tap."""
-    N, C = xp.shape[:2]
+_BAND_VALUES = 2**19    # im2col values per band: 2 MB of float32, so a band's columns stay in the CPU cache
+
+
+def _banded_im2col(x4, w4, out_hw, stride, padding, dilation):
+    """x4 (N, C, H, W), w4 (F, C, kh, kw) -> (N, F, H', W'), one image and one band of rows at a time.
+
+    For each band of output rows: copy the input rows it reads into a small zero-bordered buffer,
+    lay its windows out as columns (kh*kw*C, rows*W'), and do one matrix product with the kernels.
+    Small bands keep everything in the CPU cache, and the padded image is never built as a whole.
+    """
+    N, C, H, W = x4.shape
     F, _, kh, kw = w4.shape
-    out = np.zeros((N, F) + tuple(out_hw), dtype=xp.dtype)
-    scratch = np.empty((N,) + tuple(out_hw), dtype=xp.dtype)                # reused: no allocation per tap
-    for m in range(kh):
-        for n in range(kw):
-            tap = _tap(xp, m, n, out_hw, stride, dilation)                    # (N, C, H', W'), a view
-            for f in range(F):
-                for c in range(C):
-                    weight = w4[f, c, m, n]
-                    if weight != 0:                                           # Sobel has three zero taps
-                        np.multiply(tap[:, c], weight, out=scratch)
-                        out[:, f] += scratch
+    (oh, ow), (sh, sw), (ph, pw), (dh, dw) = out_hw, stride, padding, dilation
+    K = kh * kw * C
+    weights = w4.transpose(0, 2, 3, 1).reshape(F, K)             # row order (m, n, c), as in im2col
+    band = max(1, min(oh, _BAND_VALUES // (K * ow)))              # output rows per band
+    need_max = (band - 1) * sh + dh * (kh - 1) + 1                # input rows one band reads
+    padded = np.zeros((C, need_max, W + 2 * pw), dtype=x4.dtype)  # one band of the padded input
+    cols = np.empty((kh, kw, C, band, ow), dtype=x4.dtype)
+    out = np.empty((N, F, oh, ow), dtype=x4.dtype)
+    for img in range(N):
+        for r0 in range(0, oh, band):
+            rows = min(band, oh - r0)
+            first = r0 * sh - ph                                  # image row of the buffer's row 0
+            need = (rows - 1) * sh + dh * (kh - 1) + 1
+            lo, hi = max(first, 0), min(first + need, H)          # the rows that are inside the image
+            padded[:, : lo - first] = 0
+            padded[:, lo - first : hi - first, pw : pw + W] = x4[img, :, lo:hi]
+            padded[:, hi - first : need] = 0
+            for m in range(kh):
+                for n in range(kw):
+                    cols[m, n, :, :rows] = padded[
+                        :, m * dh : m * dh + sh * (rows - 1) + 1 : sh, n * dw : n * dw + sw * (ow - 1) + 1 : sw
+                    ]
+            band_cols = cols[:, :, :, :rows].reshape(K, rows * ow)
+            out[img, :, r0 : r0 + rows] = (weights @ band_cols).reshape(F, rows, ow)
     return out
 
 

@@ -25,10 +25,9 @@ GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114])
 
 def data_dir() -> Path:
     """The folder with the course's small data files (data/ in the project)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "data", here / "_data"):   # source checkout, then installed wheel
-        if (candidate / "README.md").exists():
-            return candidate
+    candidate = Path(__file__).resolve().parent.parent / "data"
+    if (candidate / "README.md").exists():
+        return candidate
     raise FileNotFoundError(
         "cannot find the course's data/ folder next to the helpers package. Install the course from its "
         "repository (pip install -e . in a clone) so that data/ is present."

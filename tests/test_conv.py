@@ -81,7 +81,9 @@ def test_both_routes_agree():
     rng = np.random.default_rng(1)
     x, w = rng.normal(size=(3, 20, 30)), rng.normal(size=(4, 3, 3, 3))
     bank = conv2d(x, w, stride=2, padding="same")
-    one_by_one = np.stack([sum(conv2d(x[c], w[f, c], stride=2, padding="same") for c in range(3)) for f in range(4)])
+    one_by_one = np.stack(
+        [sum(conv2d(x[c], w[f, c], stride=2, padding="same") for c in range(3)) for f in range(4)]
+    )
     np.testing.assert_allclose(bank, one_by_one, atol=1e-12)
 
 
@@ -134,7 +136,8 @@ def test_4x4_with_3x3_sobel_gives_2x2():
     img = np.arange(16).reshape(4, 4)
     out = conv2d(img, K.sobel_x())
     assert out.shape == (2, 2)
-    # the image brightens by 1 per column: each window sees a slope of 1, times the weights 1+2+1 on each side, times 2 columns apart
+    # the image brightens by 1 per column; Sobel x weighs the right column minus the left one (2 apart)
+    # by 1 + 2 + 1: 2 * 4 = 8 everywhere
     np.testing.assert_array_equal(out, np.full((2, 2), 8.0))
 
 

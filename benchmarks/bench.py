@@ -1,0 +1,146 @@
+"""Benchmark of the convolution core, every contender timed side by side in the same run.
+
+    make bench        (or: python -m benchmarks.bench [--quick])
+
+Machines are noisy, so nothing here is compared with a number from another day: each case times all
+its contenders in interleaved rounds and reports medians and their ratios. Targets:
+
+- helpers.conv2d at least 1,000x faster than conv2d_loops (the loops are timed on a 48x48 crop and
+  scaled by pixel count: they take minutes on a full photo);
+- within 4x of cv2.filter2D (zero border) on single images;
+- batches at 30% or more of the machine's float32 matrix-multiply throughput.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import cv2
+import numpy as np
+
+from helpers import conv2d, conv2d_loops
+
+try:
+    from scipy.signal import correlate2d
+except ImportError:  # scipy is optional: only a point of comparison
+    correlate2d = None
+
+
+def timeit(fn, min_time=0.05) -> float:
+    """Seconds per call of fn: repeat until min_time has passed, return the mean of that batch."""
+    fn()
+    n, start = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / n
+
+
+def compare(contenders: dict, rounds: int) -> dict:
+    """Median seconds per call for each contender, measured in interleaved rounds."""
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            samples[name].append(timeit(fn))
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def _single_threaded_filter2d(img, kernel):
+    """cv2.filter2D restricted to one thread, like numpy's element-wise operations."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        return cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+    finally:
+        cv2.setNumThreads(threads)
+
+
+def matmul_gflops(rounds: int) -> float:
+    a = np.random.default_rng(0).random((1024, 1024), dtype=np.float32)
+    t = compare({"matmul": lambda: a @ a}, rounds)["matmul"]
+    return 2 * 1024**3 / t / 1e9
+
+
+def single_images(rounds: int, sizes, failures: list) -> None:
+    rng = np.random.default_rng(0)
+    print(f"\nSingle images (float32, zero padding 'same'), median of {rounds} interleaved rounds")
+    header = (
+        f"{'case':<20}{'conv2d':>9}{'cv2':>9}{'cv2 1t':>9}{'scipy':>9}{'loops*':>10}"
+        f"{'vs cv2':>9}{'vs cv2 1t':>11}{'vs loops':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in sizes:
+        img = rng.random((n, n), dtype=np.float32)
+        crop = img[:48, :48].astype(np.float64)
+        for k in (3, 5):
+            kernel = rng.normal(size=(k, k)).astype(np.float32)
+            loops_per_pixel = timeit(lambda: conv2d_loops(crop, kernel, padding="same"), 0.2) / crop.size
+            for s in (1, 2):
+                contenders = {
+                    "conv2d": lambda: conv2d(img, kernel, stride=s, padding="same"),
+                    # cv2 has no stride: filter everything, then keep every s-th pixel
+                    "cv2": lambda: cv2.filter2D(img, -1, kernel, borderType=cv2.BORDER_CONSTANT)[::s, ::s],
+                }
+                contenders["cv2 1-thread"] = lambda: _single_threaded_filter2d(img, kernel)[::s, ::s]
+                if correlate2d is not None and n <= 512:
+                    contenders["scipy"] = lambda: correlate2d(img, kernel, mode="same")[::s, ::s]
+                t = compare(contenders, rounds)
+                out_pixels = conv2d(img, kernel, stride=s, padding="same").size
+                loops = loops_per_pixel * out_pixels
+                vs_cv2, vs_loops = t["conv2d"] / t["cv2"], loops / t["conv2d"]
+                scipy_ms = f"{t['scipy'] * 1e3:9.2f}" if "scipy" in t else f"{'-':>9}"
+                print(
+                    f"{n}x{n} k{k} s{s}".ljust(20)
+                    + f"{t['conv2d'] * 1e3:9.2f}{t['cv2'] * 1e3:9.2f}{t['cv2 1-thread'] * 1e3:9.2f}{scipy_ms}"
+                    + f"{loops * 1e3:10.0f}{vs_cv2:8.2f}x{t['conv2d'] / t['cv2 1-thread']:10.2f}x{vs_loops:9.0f}x"
+                )
+                if vs_cv2 > 4:
+                    failures.append(f"{n}x{n} k{k} s{s}: {vs_cv2:.2f}x cv2.filter2D's time (target 4x)")
+                if vs_loops < 1000:
+                    failures.append(f"{n}x{n} k{k} s{s}: only {vs_loops:.0f}x faster than the loops (target 1000x)")
+    print(f"times in ms; cv2 uses {cv2.getNumThreads()} threads, 'cv2 1t' one (numpy uses one);")
+    print("loops* extrapolated from a 48x48 crop by pixel count")
+
+
+def batches(rounds: int, gflops: float, failures: list) -> None:
+    rng = np.random.default_rng(1)
+    print(f"\nBatches (float32, padding 'same'); float32 matmul on this machine: {gflops:.0f} GFLOP/s")
+    header = f"{'case':<36}{'ms':>9}{'GFLOP/s':>10}{'of matmul':>11}"
+    print(header)
+    print("-" * len(header))
+    for (N, C, H, W), F in (((64, 1, 28, 28), 32), ((64, 32, 14, 14), 64)):
+        x = rng.random((N, C, H, W), dtype=np.float32)
+        w = rng.normal(size=(F, C, 3, 3)).astype(np.float32)
+        t = compare({"conv2d": lambda: conv2d(x, w, padding="same")}, rounds)["conv2d"]
+        rate = 2 * N * F * H * W * C * 9 / t / 1e9
+        share = rate / gflops
+        print(f"{N}x{C}x{H}x{W}, {F} filters 3x3".ljust(36) + f"{t * 1e3:9.2f}{rate:10.1f}{share:10.0%}")
+        if share < 0.30:
+            failures.append(f"batch {N}x{C}x{H}x{W} with {F} filters: {share:.0%} of matmul throughput (target 30%)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, 512x512 only")
+    args = parser.parse_args()
+    rounds = 3 if args.quick else 7
+    failures: list[str] = []
+    gflops = matmul_gflops(rounds)
+    single_images(rounds, (512,) if args.quick else (512, 1024), failures)
+    batches(rounds, gflops, failures)
+    print()
+    if failures:
+        print("MISSED TARGETS:")
+        for f in failures:
+            print("  -", f)
+        return 1
+    print("All targets met.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
