@@ -162,7 +162,10 @@ def test_two_kernels_on_a_7x7x3_input_give_two_feature_maps():
 
 @pytest.mark.parametrize(
     "args, expected",
-    [((28, 3), 26), ((7, 3, 1, 1), 7), ((7, 3, 1, 2), 4), ((6, 3, 0, 3), 2), ((224, 11, 2, 4), 55), ((9, 3, 0, 1, 2), 5)],
+    [
+        ((28, 3), 26), ((7, 3, 1, 1), 7), ((7, 3, 1, 2), 4),
+        ((6, 3, 0, 3), 2), ((224, 11, 2, 4), 55), ((9, 3, 0, 1, 2), 5),
+    ],
 )
 def test_output_size(args, expected):
     assert output_size(*args) == expected
