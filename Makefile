@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test test-fast bench execute clean
+.PHONY: lab test test-fast test-colab bench execute clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,23 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -m "not slow" -q
 
+# The versions Google Colab ships (ipywidgets 7, older IPython and Jupyter client): the widget tests and
+# every notebook run there too, so a change that only works with ipywidgets 8 fails here first.
+COLAB_VENV := .venv-colab
+COLAB_PINS := ipywidgets==7.7.1 ipykernel==6.17.1 ipython==7.34.0 jupyter_client==7.4.9 traitlets==5.7.1 \
+              matplotlib==3.10.0 numpy==2.1.3 opencv-python-headless==5.0.0.93
+
+$(COLAB_VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(COLAB_VENV)
+	$(COLAB_VENV)/bin/python -m pip install $(COLAB_PINS) tqdm pytest hypothesis nbval
+	$(COLAB_VENV)/bin/python -m pip install --no-deps -e .
+	$(COLAB_VENV)/bin/python -m ipykernel install --sys-prefix --name python3
+	touch $@
+
+test-colab: $(COLAB_VENV)/.installed
+	$(COLAB_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_widgets_*.py \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg notebooks
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench
 
@@ -34,4 +51,4 @@ execute: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py notebooks/*.ipynb
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(COLAB_VENV) .pytest_cache .hypothesis

@@ -42,6 +42,7 @@ class Explorer:
             if hasattr(c, "observe") and hasattr(c, "value"):
                 c.observe(self.update, names="value")
         self.widget = widgets.VBox([*controls, self.message, self.output])
+        self.widget.add_class(f"explorer-{type(self).__name__}")   # lets a browser test find it on the page
         self.update()
 
     # -- public ---------------------------------------------------------------------------------------
