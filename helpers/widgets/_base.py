@@ -25,7 +25,8 @@ class Explorer:
 
     def __init__(self, figsize=(9, 4)):
         self.figure = Figure(figsize=figsize, layout="constrained")
-        self.output = widgets.Image(format="png")
+        # align_self: shown at its own pixel size; a VBox would otherwise stretch (and blur) it to full width
+        self.output = widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start", max_width="100%"))
         self.message = widgets.HTML(value="")
         self.last_draw_seconds = None
         self.widget = None
