@@ -119,7 +119,8 @@ ERRORS_JS = """() => {
         const text = out.innerText || '';
         const mime = out.getAttribute('data-mime-type') || '';
         if (mime.includes('stderr') && /Traceback|\\w+Error\\b/.test(text)) found.push(text.slice(0, 500));
-        if (/Error displaying widget|Failed to load model class|model not found/i.test(text)) found.push(text.slice(0, 300));
+        const widgetFailure = /Error displaying widget|Failed to load model class|model not found/i;
+        if (widgetFailure.test(text)) found.push(text.slice(0, 300));
     }
     return found;
 }"""
