@@ -25,5 +25,6 @@ def compare_array(answer, expected, name: str = "your answer", atol: float = 1e-
         return False, f"{name} has shape {answer.shape}, expected {expected.shape}."
     if not np.allclose(answer, expected, atol=atol):
         where = np.unravel_index(np.argmax(np.abs(answer - expected)), expected.shape)
-        return False, f"{name} differs at index {tuple(int(i) for i in where)}: got {answer[where]:.4g}, expected {expected[where]:.4g}."
+        index = tuple(int(i) for i in where)
+        return False, f"{name} differs at index {index}: got {answer[where]:.4g}, expected {expected[where]:.4g}."
     return True, f"{name} matches."
