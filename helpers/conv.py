@@ -239,11 +239,15 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     x4, w4, b, stride, padding, dilation, out_hw, squeeze = _prepare(x, kernel, bias, stride, padding, dilation)
     N, C = x4.shape[:2]
     F, _, kh, kw = w4.shape
-    if N == 1 or C * kh * kw < 32:
-        # One image, or few values per window: im2col a band of rows at a time, in the CPU cache.
+    if N == 1:
+        # One photo: band by band, so that everything stays in the CPU cache.
         out = _banded_im2col(x4, w4, out_hw, stride, padding, dilation)
+    elif C * kh * kw < 32:
+        # A grayscale batch: few values per window, so writing the output is what costs. One small
+        # product per image writes it once, in place, with no transpose.
+        out = _per_image_im2col(x4, w4, out_hw, stride, padding, dilation)
     else:
-        # A training batch: every window of every image as a column, then one large matrix product.
+        # A batch with many channels: every window of every image as a column, one large product.
         cols = im2col(x4, (kh, kw), stride, padding, dilation)                     # (kh*kw*C, N*H'*W')
         out = (w4.transpose(0, 2, 3, 1).reshape(F, -1) @ cols)                    # (F, N*H'*W')
         out = out.reshape(F, N, *out_hw).transpose(1, 0, 2, 3)                     # (N, F, H', W')
@@ -255,22 +259,38 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
 _BAND_VALUES = 2**19    # im2col values per band: 2 MB of float32, so a band's columns stay in the CPU cache
 
 
+def _per_image_im2col(x4, w4, out_hw, stride, padding, dilation):
+    """x4 (N, C, H, W), w4 (F, C, kh, kw) -> (N, F, H', W') as N products (F, K) @ (K, H'*W')."""
+    N, C = x4.shape[:2]
+    F, _, kh, kw = w4.shape
+    xp = _pad(x4, *padding)
+    cols = np.empty((N, kh, kw, C) + tuple(out_hw), dtype=x4.dtype)
+    for m in range(kh):
+        for n in range(kw):
+            cols[:, m, n] = _tap(xp, m, n, out_hw, stride, dilation)
+    out = np.matmul(w4.transpose(0, 2, 3, 1).reshape(F, -1), cols.reshape(N, kh * kw * C, -1))
+    return out.reshape((N, F) + tuple(out_hw))
+
+
 def _banded_im2col(x4, w4, out_hw, stride, padding, dilation):
     """x4 (N, C, H, W), w4 (F, C, kh, kw) -> (N, F, H', W'), one image and one band of rows at a time.
 
-    For each band of output rows: copy the input rows it reads into a small zero-bordered buffer,
-    lay its windows out as columns (kh*kw*C, rows*W'), and do one matrix product with the kernels.
-    Small bands keep everything in the CPU cache, and the padded image is never built as a whole.
+    im2col, arranged to be cheap for one photo. For a band of output rows, copy the input rows it
+    reads into a small zero-bordered buffer, then once per kernel column n (kw copies, not kh*kw),
+    keeping every stride-th column starting at n. Kernel row m needs those copies shifted down by m
+    rows: a view, not a copy (with a vertical stride s, the rows are first split into s phases so
+    that this stays true). So a band costs kh matrix products: out += W[:, :, m, :] @ shifted rows.
+    Bands are small enough to stay in the CPU cache; the padded image is never built as a whole.
     """
     N, C, H, W = x4.shape
     F, _, kh, kw = w4.shape
     (oh, ow), (sh, sw), (ph, pw), (dh, dw) = out_hw, stride, padding, dilation
-    K = kh * kw * C
-    weights = w4.transpose(0, 2, 3, 1).reshape(F, K)             # row order (m, n, c), as in im2col
-    band = max(1, min(oh, _BAND_VALUES // (K * ow)))              # output rows per band
+    weights = [w4[:, :, m, :].transpose(0, 2, 1).reshape(F, kw * C) for m in range(kh)]   # (F, kw*C) each
+    band = max(1, min(oh, _BAND_VALUES // (kw * C * ow * sh)))    # output rows per band
     need_max = (band - 1) * sh + dh * (kh - 1) + 1                # input rows one band reads
     padded = np.zeros((C, need_max, W + 2 * pw), dtype=x4.dtype)  # one band of the padded input
-    cols = np.empty((kh, kw, C, band, ow), dtype=x4.dtype)
+    # shifted[q, n, c, t] = padded row q + t*sh of channel c, columns n*dw, n*dw + sw, ...
+    shifted = np.empty((sh, kw, C, -(-need_max // sh), ow), dtype=x4.dtype)
     out = np.empty((N, F, oh, ow), dtype=x4.dtype)
     for img in range(N):
         for r0 in range(0, oh, band):
@@ -281,13 +301,20 @@ def _banded_im2col(x4, w4, out_hw, stride, padding, dilation):
             padded[:, : lo - first] = 0
             padded[:, lo - first : hi - first, pw : pw + W] = x4[img, :, lo:hi]
             padded[:, hi - first : need] = 0
-            for m in range(kh):
+            for q in range(sh):
                 for n in range(kw):
-                    cols[m, n, :, :rows] = padded[
-                        :, m * dh : m * dh + sh * (rows - 1) + 1 : sh, n * dw : n * dw + sw * (ow - 1) + 1 : sw
-                    ]
-            band_cols = cols[:, :, :, :rows].reshape(K, rows * ow)
-            out[img, :, r0 : r0 + rows] = (weights @ band_cols).reshape(F, rows, ow)
+                    part = padded[:, q:need:sh, n * dw : n * dw + sw * (ow - 1) + 1 : sw]
+                    shifted[q, n, :, : part.shape[1]] = part
+            acc = out[img, :, r0 : r0 + rows].reshape(F, rows * ow)   # a view when F == 1, else a copy
+            for m in range(kh):
+                q, t = (m * dh) % sh, (m * dh) // sh
+                cols = shifted[q, :, :, t : t + rows].reshape(kw * C, rows * ow)
+                if m == 0:
+                    np.matmul(weights[0], cols, out=acc)
+                else:
+                    acc += weights[m] @ cols
+            if F > 1:
+                out[img, :, r0 : r0 + rows] = acc.reshape(F, rows, ow)
     return out
 
 
