@@ -3,5 +3,9 @@
 # Notebooks 04-06: padding and stride, pooling, softmax.
 from .padding_stride import PaddingStrideExplorer as PaddingStrideExplorer
 from .padding_stride import ReceptiveFieldExplorer as ReceptiveFieldExplorer
+from .pixels import PixelInspector as PixelInspector  # notebook 01
+from .playground import KernelPlayground as KernelPlayground  # notebook 02
 from .pooling import PoolingExplorer as PoolingExplorer
+from .scrubber import ConvolutionScrubber as ConvolutionScrubber  # notebook 02
+from .sobel import SobelExplorer as SobelExplorer  # notebook 03
 from .softmax import SoftmaxExplorer as SoftmaxExplorer

@@ -22,6 +22,9 @@ class Explorer:
 
     #: dots per inch of the PNG: 100 keeps a 9-inch-wide figure at 900 pixels, sharp and quick to draw.
     dpi = 100
+    #: zlib level of the PNG (0-9): 6 is PIL's default; 3 encodes a photo-heavy figure ~1.5x faster for a
+    #: file a few per cent larger, which matters when the figure is redrawn on every slider move.
+    png_compress_level = 6
 
     def __init__(self, figsize=(9, 4)):
         self.figure = Figure(figsize=figsize, layout="constrained")
@@ -62,7 +65,7 @@ class Explorer:
             return
         self.message.value = ""
         buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=self.dpi)
+        self.figure.savefig(buf, format="png", dpi=self.dpi, pil_kwargs={"compress_level": self.png_compress_level})
         self.output.value = buf.getvalue()
         self.last_draw_seconds = time.perf_counter() - start
 
