@@ -1,0 +1,309 @@
+"""MNIST and Fashion-MNIST: find the files, verify them, download them if need be, parse them.
+
+    (x_train, y_train), (x_test, y_test) = load_fashion_mnist()    # uint8 (60000, 28, 28), uint8 (60000,)
+
+Where the files are looked for, in this order:
+
+1. a directory you give: ``load_mnist(path=...)``, or the environment variable ``CNN_COURSE_DATA``
+   (the files may sit in it directly or in a ``mnist/`` or ``fashion-mnist/`` subfolder);
+2. the project's cache, ``.cache/datasets/<name>/`` next to ``helpers/`` (where downloads go);
+3. for Fashion-MNIST, the Debian/Ubuntu package ``dataset-fashion-mnist`` (/usr/share/datasets/fashion-mnist);
+4. the official mirrors, if ``download=True`` (the default).
+
+Every file is checked against a published SHA-256 before it is used: the .gz digest that the dataset's
+authors publish, or the digest of the decompressed content (the Debian package recompressed the files,
+so their .gz bytes differ while the content is identical). A download is written to a temporary file
+in the cache folder and renamed into place only once its digest is right, so the cache never holds
+half a file. The files are in IDX format (a tiny header, then raw bytes); :func:`parse_idx` reads it
+and rejects truncated or malformed files. Nothing is ever unpickled.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "load_mnist", "load_fashion_mnist", "parse_idx", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
+    "ENV_VAR", "FASHION_LABELS", "cache_dir",
+]
+
+ENV_VAR = "CNN_COURSE_DATA"
+
+#: Class names of Fashion-MNIST, by label.
+FASHION_LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+# name -> (SHA-256 of the official .gz, SHA-256 of the decompressed IDX file or None if not recorded).
+#
+# The .gz digests are the published ones. The content digests of Fashion-MNIST were computed from the
+# files of the Debian package dataset-fashion-mnist, and tied to the published .gz digests like this:
+# the Debian .gz files hold the very same deflate stream as the official ones, only their gzip header
+# lacks the original file name and carries a later time stamp. Putting back the FNAME field and the
+# original time stamp (2017-08-31, 1504176606 for the train files, 1504176627 for t10k) around the
+# Debian stream reproduces the official .gz byte for byte, so the decompressed content is the official
+# content. tests/test_datasets.py repeats that reconstruction wherever the package is installed.
+DIGESTS = {
+    "mnist": {
+        "train-images-idx3-ubyte": ("440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", None),
+        "train-labels-idx1-ubyte": ("3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", None),
+        "t10k-images-idx3-ubyte": ("8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", None),
+        "t10k-labels-idx1-ubyte": ("f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", None),
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte": ("3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+                                    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+        "train-labels-idx1-ubyte": ("a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+                                    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+        "t10k-images-idx3-ubyte": ("346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+                                   "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+        "t10k-labels-idx1-ubyte": ("67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+                                   "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+    },
+}
+
+MIRRORS = {
+    "mnist": (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ),
+    "fashion-mnist": (
+        "https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+}
+
+SYSTEM_DIRS = {"mnist": (), "fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),)}
+
+LICENCES = {
+    "mnist": "MNIST, by Yann LeCun, Corinna Cortes and Christopher J.C. Burges (CC BY-SA 3.0)",
+    "fashion-mnist": "Fashion-MNIST, by Zalando SE (MIT licence)",
+}
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The dataset is nowhere on this machine and could not be downloaded."""
+
+
+class ChecksumError(ValueError):
+    """A file's SHA-256 is not the published one: corrupt, truncated, or a different file."""
+
+
+class IDXFormatError(ValueError):
+    """The bytes are not a well-formed IDX file."""
+
+
+def cache_dir() -> Path:
+    """The project's download cache: ``.cache/datasets`` next to the helpers package."""
+    return Path(__file__).resolve().parent.parent / ".cache" / "datasets"
+
+
+# -- IDX ---------------------------------------------------------------------------------------------
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
+    """Parse the IDX format: 2 zero bytes, a type code, the number of dimensions, each dimension as a
+    big-endian uint32, then the values. Truncated or malformed input raises :class:`IDXFormatError`."""
+    data = bytes(data)
+    if len(data) < 4:
+        raise IDXFormatError(f"{name} is {len(data)} bytes long: too short to be an IDX file (truncated?).")
+    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+        raise IDXFormatError(
+            f"{name} does not start like an IDX file (magic bytes {data[:4].hex()}). Is it still gzip-compressed, "
+            "or a different file?"
+        )
+    dtype, ndim = np.dtype(_IDX_TYPES[data[2]]), data[3]
+    if ndim == 0:
+        raise IDXFormatError(f"{name} declares 0 dimensions.")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise IDXFormatError(f"{name} is truncated inside its header ({len(data)} of {header} bytes).")
+    shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) < expected:
+        raise IDXFormatError(
+            f"{name} is truncated: its header announces shape {shape} ({expected:,} bytes) but it has "
+            f"{len(data):,} bytes. Delete it and download it again."
+        )
+    if len(data) > expected:
+        raise IDXFormatError(f"{name} has {len(data) - expected:,} bytes after the {shape} values it announces.")
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+# -- finding and verifying ---------------------------------------------------------------------------
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _decompress(data: bytes, where: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ChecksumError(f"{where} is not a complete gzip file ({exc}).") from exc
+
+
+def _verified_content(path: Path, gz_digest: str, raw_digest: str | None) -> bytes:
+    """The IDX bytes of ``path`` (.gz or not), if its digest is a published one; else ChecksumError."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        if _sha256(data) == gz_digest:
+            return _decompress(data, str(path))
+        if raw_digest is not None:
+            content = _decompress(data, str(path))
+            if _sha256(content) == raw_digest:
+                return content
+        raise ChecksumError(
+            f"{path} does not match the published SHA-256 (expected {gz_digest} for the .gz"
+            + (f" or {raw_digest} for its content" if raw_digest else "")
+            + f", got {_sha256(data)}). It is corrupt, truncated or a different file: delete it and get it again."
+        )
+    if raw_digest is None:
+        raise ChecksumError(
+            f"{path} is uncompressed, and only the official .gz digest of this file is recorded: put the .gz "
+            "file, as downloaded, in that folder instead."
+        )
+    if _sha256(data) != raw_digest:
+        raise ChecksumError(f"{path} does not match the SHA-256 of the official content (expected {raw_digest}, "
+                            f"got {_sha256(data)}). Delete it and get it again.")
+    return data
+
+
+def _candidates(folder: Path, dataset: str, name: str):
+    for sub in (folder, folder / dataset, folder / dataset.replace("-", "_")):
+        for fname in (name + ".gz", name):
+            yield sub / fname
+
+
+def _download(dataset: str, name: str, dest_dir: Path, gz_digest: str, mirrors, timeout: float) -> Path:
+    """Fetch ``name``.gz from the first mirror that works; verify; write atomically. Returns the path."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / (name + ".gz")
+    errors = []
+    for base in mirrors:
+        url = base + name + ".gz"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                data = response.read()
+        except (OSError, ValueError) as exc:              # URLError, HTTPError, timeouts are OSErrors
+            errors.append(f"{url}: {exc}")
+            continue
+        if _sha256(data) != gz_digest:
+            errors.append(f"{url}: SHA-256 mismatch ({len(data):,} bytes; truncated or altered download)")
+            continue
+        _atomic_write(dest, data)
+        return dest
+    raise DatasetNotFoundError("\n  ".join([f"could not download {name}.gz:"] + errors))
+
+
+def _atomic_write(dest: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``dest``, then rename it: ``dest`` is whole or absent."""
+    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _not_found_message(dataset: str, searched, download_errors) -> str:
+    lines = [f"{dataset} was not found, and it could not be downloaded.", "Looked in:"]
+    lines += [f"  - {p}" for p in searched] or ["  - (no folder)"]
+    if download_errors:
+        lines += ["Download attempts:"] + [f"  - {e}" for e in download_errors]
+    lines += [
+        "Three ways to get it:",
+        f"  1. download the four .gz files ({', '.join(f + '.gz' for f in FILES)}) from "
+        f"{MIRRORS[dataset][0]} on a machine with internet, put them in a folder, and pass "
+        f"path='that/folder' or set the environment variable {ENV_VAR}=that/folder;",
+    ]
+    if dataset == "fashion-mnist":
+        lines.append("  2. on Debian or Ubuntu: sudo apt-get install dataset-fashion-mnist;")
+    else:
+        lines.append(f"  2. copy the files into the course's cache folder, {cache_dir() / dataset};")
+    lines.append("  3. connect to the internet and call the function again (download=True fetches and verifies them).")
+    return "\n".join(lines)
+
+
+def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
+    if dataset not in DIGESTS:
+        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
+    folders = []
+    for given in (path, os.environ.get(ENV_VAR)):
+        if given:
+            folder = Path(given).expanduser()
+            if not folder.is_dir():
+                raise NotADirectoryError(f"{folder} (given as the data folder) is not a directory.")
+            folders.append(folder)
+    cache_root = Path(cache) if cache is not None else cache_dir()
+    folders += [cache_root / dataset, *SYSTEM_DIRS[dataset]]
+    contents, download_errors = {}, []
+    for name in FILES:
+        gz_digest, raw_digest = DIGESTS[dataset][name]
+        problems = []
+        for folder in folders:
+            for candidate in _candidates(folder, dataset, name):
+                if candidate.is_file():
+                    try:
+                        contents[name] = _verified_content(candidate, gz_digest, raw_digest)
+                        break
+                    except ChecksumError as exc:
+                        problems.append(str(exc))
+            if name in contents:
+                break
+        if name in contents:
+            continue
+        if download:
+            try:
+                fetched = _download(dataset, name, cache_root / dataset, gz_digest,
+                                    MIRRORS[dataset] if mirrors is None else mirrors, timeout)
+                contents[name] = _decompress(fetched.read_bytes(), str(fetched))
+                continue
+            except DatasetNotFoundError as exc:
+                download_errors.append(str(exc))
+        msg = _not_found_message(dataset, folders, download_errors)
+        if problems:
+            msg = "Files were found but rejected:\n  - " + "\n  - ".join(problems) + "\n" + msg
+        raise DatasetNotFoundError(msg)
+    arrays = {name: parse_idx(data, name) for name, data in contents.items()}
+    out = []
+    for split in ("train", "t10k"):
+        images, labels = arrays[f"{split}-images-idx3-ubyte"], arrays[f"{split}-labels-idx1-ubyte"]
+        if images.ndim != 3 or images.dtype != np.uint8 or labels.ndim != 1 or len(images) != len(labels):
+            raise IDXFormatError(f"{split}: images {images.dtype} {images.shape} and labels {labels.dtype} "
+                                 f"{labels.shape} do not fit together.")
+        out.append((images, labels))
+    return tuple(out)
+
+
+def load_mnist(path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
+    """The MNIST handwritten digits: ``(x_train, y_train), (x_test, y_test)``.
+
+    x: uint8 (60000, 28, 28) and (10000, 28, 28), 0 = background, 255 = ink; y: uint8 labels 0..9.
+    ``path``: a folder to look in first; ``download``: fetch from the official mirrors if not found;
+    ``cache``: where downloads go (default :func:`cache_dir`). Licence: CC BY-SA 3.0 (LeCun, Cortes, Burges).
+    """
+    return _load("mnist", path, download, cache, mirrors, timeout)
+
+
+def load_fashion_mnist(path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
+    """Fashion-MNIST (Zalando): 28x28 grayscale photos of clothes in 10 classes (:data:`FASHION_LABELS`).
+
+    Same layout and arguments as :func:`load_mnist`. Also found in the Debian package
+    dataset-fashion-mnist. Licence: MIT, Zalando SE.
+    """
+    return _load("fashion-mnist", path, download, cache, mirrors, timeout)

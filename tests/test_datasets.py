@@ -1,0 +1,204 @@
+"""helpers.datasets: finding, verifying, downloading (from a local fake, never the network), parsing.
+
+Small synthetic IDX files stand in for the real ones; their digests replace the published ones for
+the duration of a test, so every code path runs without the real data and without a network.
+"""
+import gzip
+import hashlib
+import io
+import os
+import struct
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import datasets
+from helpers.datasets import (
+    FILES,
+    DatasetNotFoundError,
+    IDXFormatError,
+    load_fashion_mnist,
+    load_mnist,
+    parse_idx,
+)
+
+DEBIAN = Path("/usr/share/datasets/fashion-mnist")
+
+
+def idx_bytes(arr: np.ndarray) -> bytes:
+    arr = np.asarray(arr, dtype=np.uint8)
+    return bytes([0, 0, 0x08, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
+@pytest.fixture
+def fake(monkeypatch, tmp_path):
+    """Tiny stand-ins for the four files; the registry's digests point at them; no system folders."""
+    r = np.random.default_rng(0)
+    content = {
+        "train-images-idx3-ubyte": idx_bytes(r.integers(0, 256, (6, 28, 28))),
+        "train-labels-idx1-ubyte": idx_bytes(r.integers(0, 10, 6)),
+        "t10k-images-idx3-ubyte": idx_bytes(r.integers(0, 256, (4, 28, 28))),
+        "t10k-labels-idx1-ubyte": idx_bytes(r.integers(0, 10, 4)),
+    }
+    gzipped = {k: gz(v) for k, v in content.items()}
+    for dataset in ("mnist", "fashion-mnist"):
+        digests = {k: (hashlib.sha256(gzipped[k]).hexdigest(),
+                       hashlib.sha256(content[k]).hexdigest() if dataset == "fashion-mnist" else None)
+                   for k in content}
+        monkeypatch.setitem(datasets.DIGESTS, dataset, digests)
+        monkeypatch.setitem(datasets.SYSTEM_DIRS, dataset, ())
+    monkeypatch.delenv(datasets.ENV_VAR, raising=False)
+    server = tmp_path / "server"
+    server.mkdir()
+    for k, v in gzipped.items():
+        (server / (k + ".gz")).write_bytes(v)
+
+    class Fake:
+        pass
+
+    f = Fake()
+    f.content, f.gzipped, f.server, f.cache = content, gzipped, server, tmp_path / "cache"
+    f.mirrors = (server.as_uri() + "/",)
+    return f
+
+
+def test_parse_idx_round_trip_and_bad_files():
+    a = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    np.testing.assert_array_equal(parse_idx(idx_bytes(a)), a)
+    data = idx_bytes(a)
+    with pytest.raises(IDXFormatError, match="truncated"):
+        parse_idx(data[:-1])
+    with pytest.raises(IDXFormatError, match="truncated inside its header"):
+        parse_idx(data[:9])
+    with pytest.raises(IDXFormatError, match="after"):
+        parse_idx(data + b"\0")
+    with pytest.raises(IDXFormatError, match="gzip"):
+        parse_idx(gz(data))
+    with pytest.raises(IDXFormatError, match="too short"):
+        parse_idx(b"\0\0")
+
+
+def test_download_from_a_fake_mirror_verifies_and_caches(fake):
+    (xtr, ytr), (xte, yte) = load_mnist(cache=fake.cache, mirrors=fake.mirrors)
+    assert xtr.dtype == np.uint8 and xtr.shape == (6, 28, 28) and ytr.shape == (6,) and xte.shape == (4, 28, 28)
+    np.testing.assert_array_equal(xtr, parse_idx(fake.content["train-images-idx3-ubyte"]))
+    cached = sorted(p.name for p in (fake.cache / "mnist").iterdir())
+    assert cached == sorted(f + ".gz" for f in FILES)
+    # second call: from the cache, with downloading off
+    (xtr2, _), _ = load_mnist(cache=fake.cache, download=False)
+    np.testing.assert_array_equal(xtr, xtr2)
+
+
+def test_a_truncated_download_is_rejected_and_nothing_is_cached(fake, monkeypatch):
+    def truncated(url, timeout=None):
+        return io.BytesIO(fake.gzipped[url.rsplit("/", 1)[1][:-3]][:-100])
+
+    monkeypatch.setattr(urllib.request, "urlopen", truncated)
+    with pytest.raises(DatasetNotFoundError, match="SHA-256 mismatch"):
+        load_mnist(cache=fake.cache, mirrors=("https://example.invalid/",))
+    assert not any((fake.cache / "mnist").iterdir())
+
+
+def test_a_second_mirror_is_tried_when_the_first_fails(fake):
+    (xtr, _), _ = load_mnist(cache=fake.cache, mirrors=((fake.server / "missing").as_uri() + "/", *fake.mirrors))
+    assert xtr.shape == (6, 28, 28)
+
+
+def test_an_interrupted_write_leaves_no_half_file(fake, monkeypatch):
+    real_fsync = os.fsync
+
+    def crash(fd):
+        real_fsync(fd)
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(KeyboardInterrupt):
+        load_mnist(cache=fake.cache, mirrors=fake.mirrors)
+    assert list((fake.cache / "mnist").iterdir()) == [], "the cache holds a partial file"
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    (xtr, _), _ = load_mnist(cache=fake.cache, mirrors=fake.mirrors)   # and it recovers
+    assert xtr.shape == (6, 28, 28)
+
+
+def test_a_corrupt_file_in_the_users_folder_is_rejected_with_the_reason(fake, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for k, v in fake.gzipped.items():
+        (folder / (k + ".gz")).write_bytes(v)
+    bad = bytearray(fake.gzipped["train-labels-idx1-ubyte"])
+    bad[-5] ^= 0xFF
+    (folder / "train-labels-idx1-ubyte.gz").write_bytes(bytes(bad))
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(path=folder, cache=fake.cache, download=False)
+    assert "does not match the published SHA-256" in str(info.value)
+    assert "train-labels-idx1-ubyte.gz" in str(info.value)
+
+
+def test_a_wrong_checksum_is_refused_even_if_the_file_parses(fake, tmp_path, monkeypatch):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    for k, v in fake.gzipped.items():
+        (folder / (k + ".gz")).write_bytes(v)
+    digests = dict(datasets.DIGESTS["mnist"])
+    digests["t10k-labels-idx1-ubyte"] = ("0" * 64, None)
+    monkeypatch.setitem(datasets.DIGESTS, "mnist", digests)
+    with pytest.raises(DatasetNotFoundError, match="0000000000"):
+        load_mnist(path=folder, cache=fake.cache, download=False)
+
+
+def test_environment_variable_and_recompressed_or_plain_files_by_content_digest(fake, tmp_path, monkeypatch):
+    folder = tmp_path / "env" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    for k, v in fake.content.items():     # recompressed with another header (as Debian did), or not at all
+        if "labels" in k:
+            (folder / k).write_bytes(v)
+        else:
+            (folder / (k + ".gz")).write_bytes(gzip.compress(v, mtime=123456))
+    monkeypatch.setenv(datasets.ENV_VAR, str(folder.parent))
+    (xtr, ytr), _ = load_fashion_mnist(cache=fake.cache, download=False)
+    np.testing.assert_array_equal(ytr, parse_idx(fake.content["train-labels-idx1-ubyte"]))
+
+
+def test_offline_with_nothing_found_lists_the_ways_to_get_the_data(fake, monkeypatch):
+    def offline(url, timeout=None):
+        raise urllib.error.URLError("Name or service not known")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_fashion_mnist(cache=fake.cache)
+    text = str(info.value)
+    assert "apt-get install dataset-fashion-mnist" in text and datasets.ENV_VAR in text and "internet" in text
+    assert "Name or service not known" in text
+
+
+def test_a_missing_user_folder_is_an_error(fake, tmp_path):
+    with pytest.raises(NotADirectoryError):
+        load_mnist(path=tmp_path / "nope", cache=fake.cache)
+
+
+@pytest.mark.skipif(not DEBIAN.is_dir(), reason="the Debian package dataset-fashion-mnist is not installed")
+def test_debian_files_are_the_official_files():
+    """Rebuild the official .gz from each Debian .gz (file name and original time stamp back in the
+    gzip header, same deflate stream) and compare with the published digest; check the content digest."""
+    mtimes = {"train": 1504176606, "t10k": 1504176627}
+    for name in FILES:
+        data = (DEBIAN / (name + ".gz")).read_bytes()
+        assert data[:4] == b"\x1f\x8b\x08\x00", "expected a gzip header without a file name"
+        rebuilt = (b"\x1f\x8b\x08\x08" + struct.pack("<I", mtimes[name.split("-")[0]]) + b"\x00\x03"
+                   + name.encode() + b"\0" + data[10:])
+        gz_digest, raw_digest = datasets.DIGESTS["fashion-mnist"][name]
+        assert hashlib.sha256(rebuilt).hexdigest() == gz_digest
+        assert hashlib.sha256(gzip.decompress(data)).hexdigest() == raw_digest
+
+
+@pytest.mark.skipif(not DEBIAN.is_dir(), reason="the Debian package dataset-fashion-mnist is not installed")
+def test_fashion_mnist_from_the_debian_package(tmp_path):
+    (xtr, ytr), (xte, yte) = load_fashion_mnist(cache=tmp_path, download=False)
+    assert xtr.shape == (60000, 28, 28) and xte.shape == (10000, 28, 28) and xtr.dtype == np.uint8
+    assert np.bincount(ytr).tolist() == [6000] * 10 and np.bincount(yte).tolist() == [1000] * 10
