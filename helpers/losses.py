@@ -41,7 +41,9 @@ def _scores(z, name: str = "scores") -> np.ndarray:
 
 def _scaled(z, temperature) -> np.ndarray:
     if not np.isscalar(temperature) or not temperature > 0:
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}. 1.0 leaves the scores as they are.")
+        raise ValueError(
+            f"temperature must be a positive number, got {temperature!r}. 1.0 leaves the scores as they are."
+        )
     return z if temperature == 1 else z / temperature
 
 

@@ -81,8 +81,9 @@ class PoolingExplorer(Explorer):
         self.info = widgets.HTML(value="")
         self.x = self.pooled = self.shifted = self.pooled_shifted = None
         self.unchanged = self.raw_unchanged = None
+        # Controls go in boxes: _finish observes only widgets with a value, and info must not trigger redraws.
         self._finish([widgets.HBox([self.source, self.mode]), widgets.HBox([self.size, self.stride, self.shift]),
-                      self.info])
+                      widgets.HBox([self.info])])
         for c in (self.source, self.size, self.stride, self.mode, self.shift):
             c.observe(self.update, names="value")
 

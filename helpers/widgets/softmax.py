@@ -56,8 +56,8 @@ class SoftmaxExplorer(Explorer):
         half = (K + 1) // 2
         self._finish([
             widgets.HBox(self.score_sliders[:half]), widgets.HBox(self.score_sliders[half:]),
-            widgets.HBox([self.temperature, self.true_class, self.add_1000]), self.info,
-        ])
+            widgets.HBox([self.temperature, self.true_class, self.add_1000]), widgets.HBox([self.info]),
+        ])   # in boxes: _finish observes only widgets with a value, and info must not trigger a redraw
         for c in (*self.score_sliders, self.temperature, self.true_class, self.add_1000):
             c.observe(self.update, names="value")
 
