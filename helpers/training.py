@@ -1,0 +1,246 @@
+"""Training a helpers.nn model: the loop, its progress bar and live plot, evaluation, saving weights.
+
+    history = fit(model, x_train, y_train, optimizer, epochs=5, batch_size=128,
+                  validation=(x_test, y_test), live=True)
+    loss, acc = evaluate(model, x_test, y_test)
+    save_weights("weights.npz", model, history=history)
+
+One step of training: take a batch, run it forward, measure the loss, run the gradient backward, let
+the optimizer change the weights. One epoch: every training image once, in a new random order.
+"""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .nn import Sequential, SoftmaxCrossEntropy
+
+__all__ = [
+    "prepare", "fit", "evaluate", "predict_classes", "confusion_matrix", "History", "LivePlot",
+    "save_weights", "load_weights",
+]
+
+
+def prepare(images) -> np.ndarray:
+    """uint8 images (N, H, W) -> float32 (N, 1, H, W) scaled to 0..1: what the networks take."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(f"prepare expects uint8 images 0..255, got {images.dtype}.")
+    if images.ndim == 3:
+        images = images[:, None]
+    if images.ndim != 4:
+        raise ValueError(f"expected images (N, H, W) or (N, C, H, W), got shape {images.shape}.")
+    return images.astype(np.float32) * np.float32(1 / 255)
+
+
+def _as_input(x) -> np.ndarray:
+    return prepare(x) if np.asarray(x).dtype == np.uint8 else np.asarray(x, dtype=np.float32)
+
+
+@dataclass
+class History:
+    """What happened in each epoch: mean training loss and accuracy, validation loss and accuracy,
+    seconds spent training (evaluation excluded), and the loss of every step."""
+
+    epoch: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+    step_loss: list = field(default_factory=list)
+
+    def as_arrays(self) -> dict[str, np.ndarray]:
+        return {f"history_{k}": np.asarray(v, dtype=np.float64) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_arrays(cls, arrays) -> History:
+        h = cls()
+        for k in h.__dict__:
+            key = f"history_{k}"
+            if key in arrays:
+                setattr(h, k, np.asarray(arrays[key]).tolist())
+        return h
+
+    @property
+    def total_seconds(self) -> float:
+        return float(sum(self.seconds))
+
+
+def predict_classes(model: Sequential, x, batch_size: int = 1000) -> np.ndarray:
+    """The class with the highest score for each image."""
+    return np.concatenate([
+        model.forward(_as_input(x[i:i + batch_size]), training=False).argmax(axis=1)
+        for i in range(0, len(x), batch_size)
+    ])
+
+
+def evaluate(model: Sequential, x, y, batch_size: int = 1000) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``model`` on (x, y), in inference mode."""
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels.")
+    loss_fn, total, correct = SoftmaxCrossEntropy(), 0.0, 0
+    for i in range(0, len(x), batch_size):
+        scores = model.forward(_as_input(x[i:i + batch_size]), training=False)
+        labels = np.asarray(y[i:i + batch_size]).astype(np.int64)
+        total += loss_fn.forward(scores, labels) * len(labels)
+        correct += int((scores.argmax(axis=1) == labels).sum())
+    return total / len(x), correct / len(x)
+
+
+def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
+    """counts[i, j] = how many images of class i were predicted as class j (the diagonal is right)."""
+    y_true, y_pred = np.asarray(y_true).astype(np.int64), np.asarray(y_pred).astype(np.int64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} must have the same shape.")
+    n = int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1) if n_classes is None else n_classes
+    return np.bincount(y_true * n + y_pred, minlength=n * n).reshape(n, n)
+
+
+class LivePlot:
+    """Loss and accuracy curves drawn into one image that is replaced in place while training runs.
+
+    In a notebook: ``display(plot.widget)`` (fit does it when ``live=True``). The picture is a PNG in an
+    ipywidgets.Image, so the output does not grow with each update.
+    """
+
+    def __init__(self, title: str = "", figsize=(9, 3.2)):
+        import ipywidgets as widgets
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.ax_loss, self.ax_acc = self.figure.subplots(1, 2)
+        self.title = title
+        self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+
+    def update(self, history: History, steps_per_epoch: int) -> None:
+        ax, bx = self.ax_loss, self.ax_acc
+        ax.clear()
+        bx.clear()
+        steps = np.arange(1, len(history.step_loss) + 1) / steps_per_epoch
+        if len(steps):
+            ax.plot(steps, history.step_loss, color="0.75", lw=0.6, label="each step")
+            k = max(1, steps_per_epoch // 20)
+            if len(steps) >= k:
+                smooth = np.convolve(history.step_loss, np.ones(k) / k, mode="valid")
+                ax.plot(steps[k - 1:], smooth, color="C0", lw=1.5, label="training (smoothed)")
+        if history.val_loss:
+            ax.plot(history.epoch, history.val_loss, "o-", color="C1", label="test")
+            bx.plot(history.epoch, history.val_acc, "o-", color="C1", label="test")
+        if history.train_acc:
+            bx.plot(history.epoch, history.train_acc, "o-", color="C0", label="training")
+        ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{self.title} loss".strip())
+        bx.set(xlabel="epoch", ylabel="accuracy", title=f"{self.title} accuracy".strip())
+        for a in (ax, bx):
+            if a.lines:
+                a.legend(loc="best", fontsize=8)
+            a.grid(alpha=0.3)
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=80)
+        self.widget.value = buf.getvalue()
+
+
+def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 128, validation=None,
+        rng=0, progress: bool = True, live: bool = False, title: str = "", plot_every: int = 50,
+        on_epoch_end=None, history: History | None = None) -> History:
+    """Train ``model`` on images ``x`` (uint8 (N, H, W) or float (N, C, H, W)) with labels ``y``.
+
+    Each epoch visits the images in a new random order (seeded by ``rng``), batch by batch. Shows a
+    tqdm progress bar (``progress``) and, in a notebook, a live plot of the curves (``live``), updated
+    every ``plot_every`` steps and at the end of each epoch. ``validation=(x_val, y_val)`` is evaluated
+    after every epoch. ``on_epoch_end(epoch, model, history)`` is called after that (e.g. to save a
+    snapshot of the filters). Pass an earlier ``history`` to continue it. Returns the History.
+    """
+    from tqdm.auto import tqdm
+
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels.")
+    if batch_size < 1 or epochs < 0:
+        raise ValueError(f"batch_size must be at least 1 and epochs 0 or more, got {batch_size}, {epochs}.")
+    rng = np.random.default_rng(rng)
+    y = np.asarray(y).astype(np.int64)
+    loss_fn = SoftmaxCrossEntropy()
+    history = History() if history is None else history
+    steps_per_epoch = -(-len(x) // batch_size)
+    plot = None
+    if live:
+        from IPython.display import display
+
+        plot = LivePlot(title)
+        plot.update(history, steps_per_epoch)
+        display(plot.widget)
+    start_epoch = history.epoch[-1] if history.epoch else 0
+    for epoch in range(start_epoch + 1, start_epoch + epochs + 1):
+        order = rng.permutation(len(x))
+        seconds, total_loss, correct = 0.0, 0.0, 0
+        bar = tqdm(total=len(x), desc=f"epoch {epoch}/{start_epoch + epochs}", unit="img", leave=False,
+                   disable=not progress, mininterval=0.5)
+        for step, i in enumerate(range(0, len(x), batch_size), 1):
+            t0 = time.perf_counter()
+            idx = order[i:i + batch_size]
+            xb, yb = _as_input(x[idx]), y[idx]
+            scores = model.forward(xb, training=True)
+            loss = loss_fn.forward(scores, yb)
+            model.backward(loss_fn.backward())
+            optimizer.step()
+            seconds += time.perf_counter() - t0
+            total_loss += loss * len(idx)
+            correct += int((scores.argmax(axis=1) == yb).sum())
+            history.step_loss.append(loss)
+            bar.update(len(idx))
+            if plot is not None and step % plot_every == 0:
+                plot.update(history, steps_per_epoch)
+        bar.close()
+        history.epoch.append(epoch)
+        history.train_loss.append(total_loss / len(x))
+        history.train_acc.append(correct / len(x))
+        history.seconds.append(seconds)
+        if validation is not None:
+            vl, va = evaluate(model, *validation)
+            history.val_loss.append(vl)
+            history.val_acc.append(va)
+        if plot is not None:
+            plot.update(history, steps_per_epoch)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, model, history)
+    return history
+
+
+def save_weights(path, model: Sequential, history: History | None = None, **extra) -> Path:
+    """Save the model's parameters (and optionally its history and other arrays) as a .npz file.
+
+    Written to a temporary file and renamed, so an interrupted save never leaves half a file.
+    """
+    path = Path(path)
+    arrays = dict(model.state_dict())
+    if history is not None:
+        arrays.update(history.as_arrays())
+    for k, v in extra.items():
+        if k in arrays:
+            raise ValueError(f"{k!r} clashes with a parameter name.")
+        arrays[k] = np.asarray(v)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_weights(path, model: Sequential) -> dict[str, np.ndarray]:
+    """Load parameters saved by :func:`save_weights` into ``model``; return the other arrays in the file
+    (``History.from_arrays(extra)`` rebuilds the history). Never unpickles."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    params = {k: v for k, v in arrays.items() if k.split(".")[0].isdigit()}
+    model.load_state_dict(params)
+    return {k: v for k, v in arrays.items() if k not in params}

@@ -1,0 +1,141 @@
+"""helpers.training (loop, evaluation, confusion matrix, weights files), helpers.models, the filter
+explorer of notebook 07 and the self-checks of notebooks 07-08."""
+import numpy as np
+import pytest
+
+from helpers.checks.training import (
+    check_conv_params,
+    check_dense_params,
+    check_dense_weight_grad,
+    check_receptive_field,
+    check_relu_backward,
+)
+from helpers.images import load_sample
+from helpers.models import alexnet, fashion_cnn, fashion_dense, mnist_source_net
+from helpers.nn import Conv2D
+from helpers.optim import SGD, Adam
+from helpers.training import (
+    History,
+    LivePlot,
+    confusion_matrix,
+    evaluate,
+    fit,
+    load_weights,
+    predict_classes,
+    prepare,
+    save_weights,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    s = load_sample("mnist_sample")
+    return s["images"], s["labels"]
+
+
+def test_fit_learns_digits_and_records_history(digits):
+    x, y = digits
+    model = mnist_source_net(seed=0)
+    seen = []
+    h = fit(model, x[:1000], y[:1000], SGD(model.parameters(), lr=0.05, momentum=0.9), epochs=2, batch_size=32,
+            validation=(x[4000:], y[4000:]), progress=False, on_epoch_end=lambda e, m, hist: seen.append(e))
+    assert h.epoch == [1, 2] and seen == [1, 2] and len(h.seconds) == 2 and len(h.step_loss) == 2 * 32
+    assert h.val_acc[-1] > 0.8, h.val_acc
+    loss, acc = evaluate(model, x[4000:], y[4000:])
+    assert acc == pytest.approx(h.val_acc[-1]) and loss == pytest.approx(h.val_loss[-1])
+    assert (predict_classes(model, x[4000:]) == y[4000:]).mean() == pytest.approx(acc)
+
+
+def test_fit_is_reproducible_with_a_seed(digits):
+    x, y = digits
+    runs = []
+    for _ in range(2):
+        model = fashion_dense(seed=3)
+        fit(model, x[:256], y[:256], Adam(model.parameters()), epochs=1, batch_size=64, rng=5, progress=False)
+        runs.append(model.state_dict()["1.W"])
+    np.testing.assert_array_equal(*runs)
+
+
+def test_confusion_matrix():
+    cm = confusion_matrix([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], 3)
+    np.testing.assert_array_equal(cm, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
+    assert cm.sum() == 5
+    with pytest.raises(ValueError):
+        confusion_matrix([0, 1], [0])
+
+
+def test_save_and_load_weights_round_trip(tmp_path, digits):
+    x, y = digits
+    model = fashion_cnn(seed=1)
+    h = History(epoch=[1], train_loss=[0.5], train_acc=[0.8], val_loss=[0.6], val_acc=[0.7], seconds=[3.0],
+                step_loss=[1.0, 0.5])
+    path = save_weights(tmp_path / "w.npz", model, history=h, note=np.array([1, 2, 3]))
+    other = fashion_cnn(seed=2)
+    extra = load_weights(path, other)
+    np.testing.assert_array_equal(extra["note"], [1, 2, 3])
+    assert History.from_arrays(extra).val_acc == [0.7]
+    xb = prepare(x[:8])
+    np.testing.assert_array_equal(model(xb), other(xb))
+    assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]          # no temporary file left behind
+    with pytest.raises(ValueError, match="do not fit"):
+        load_weights(path, fashion_dense())
+
+
+def test_prepare_and_bad_input():
+    x = prepare(np.full((2, 28, 28), 255, np.uint8))
+    assert x.shape == (2, 1, 28, 28) and x.dtype == np.float32 and x.max() == 1
+    with pytest.raises(TypeError):
+        prepare(np.zeros((2, 28, 28)))
+    with pytest.raises(ValueError, match="labels"):
+        fit(fashion_dense(), np.zeros((3, 28, 28), np.uint8), [0, 1], SGD(fashion_dense().parameters()))
+
+
+def test_live_plot_replaces_its_image():
+    plot = LivePlot("test")
+    h = History(step_loss=[2.3, 2.0, 1.5, 1.2])
+    plot.update(h, steps_per_epoch=4)
+    first = bytes(plot.widget.value)
+    h.epoch, h.train_acc, h.val_acc, h.val_loss = [1], [0.5], [0.6], [1.1]
+    plot.update(h, steps_per_epoch=4)
+    assert first[:4] == b"\x89PNG" and bytes(plot.widget.value) != first
+
+
+def test_models_shapes_and_parameter_counts():
+    assert fashion_cnn().n_params == 421_642
+    assert fashion_dense().n_params == 101_770
+    assert mnist_source_net().n_params == 8 * 9 + 8 + 1352 * 10 + 10
+    a = alexnet()
+    rows = a.shapes((8, 3, 224, 224))
+    assert rows[-1][1] == (8, 1000)
+    assert [r[1] for r in rows if r[0].startswith("MaxPool")][-1] == (8, 256, 6, 6)
+    assert len(alexnet(relu_between_linear=False).layers) == len(a.layers) - 2
+
+
+def test_filter_explorer_slider_changes_the_picture(digits):
+    from helpers.widgets.filters import FilterExplorer, mosaic
+
+    x, _ = digits
+    snaps = {e: (Conv2D(1, 4, 3, padding="same", rng=e).params["W"], np.zeros(4, np.float32)) for e in (0, 1, 2)}
+    ex = FilterExplorer(snaps, x[:3])
+    before = ex.png
+    ex.epoch.value = 0
+    assert ex.png != before and ex.maps.shape == (4, 28, 28)
+    ex.image.value = 2
+    assert ex.maps.shape == (4, 28, 28)
+    assert mosaic(np.ones((5, 2, 2)), cols=4).shape == (5, 11)
+
+
+def test_checks_accept_right_answers_and_hint_at_usual_mistakes(capsys):
+    assert check_relu_backward(lambda g, x: g * (x > 0))
+    assert not check_relu_backward(lambda g, x: np.maximum(g, 0))
+    assert "input" in capsys.readouterr().out.split("\n")[-2]
+    assert not check_relu_backward(...)
+    r = np.random.default_rng(0)
+    xx, g = r.standard_normal((4, 3)), r.standard_normal((4, 2))
+    assert check_dense_weight_grad(xx.T @ g, xx, g)
+    assert not check_dense_weight_grad(g.T @ xx, xx, g)
+    assert "transposed" in capsys.readouterr().out.split("\n")[-2]
+    assert check_conv_params(18_496, 32, 64, 3) and not check_conv_params(18_432, 32, 64, 3)
+    assert check_dense_params(401_536, 3136, 128) and not check_dense_params(401_408, 3136, 128)
+    assert check_receptive_field(5, [(3, 1), (3, 1)]) and check_receptive_field(10, [(3, 1), (2, 2), (3, 1), (2, 2)])
+    assert not check_receptive_field(7, [(3, 1), (2, 2), (3, 1), (2, 2)])
