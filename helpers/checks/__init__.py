@@ -8,10 +8,38 @@ from __future__ import annotations
 import numpy as np
 
 
-def report(ok: bool, message: str) -> bool:
+class Verdict:
+    """What a check returns: true or false like a bool, for tests and ``if`` statements.
+
+    In a notebook it shows nothing (a bare ``False`` under the hint would only confuse): the printed
+    line has already said everything.
+    """
+
+    __slots__ = ("ok",)
+
+    def __init__(self, ok: bool):
+        self.ok = bool(ok)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __eq__(self, other):
+        return self.ok == bool(other) if isinstance(other, (bool, Verdict)) else NotImplemented
+
+    def __hash__(self):
+        return hash(self.ok)
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.ok})"
+
+    def _ipython_display_(self):
+        """Display nothing."""
+
+
+def report(ok: bool, message: str) -> Verdict:
     """Print the verdict of a check and return it."""
     print(("\u2705 Correct! " if ok else "\u274c Not yet. ") + message)
-    return ok
+    return Verdict(ok)
 
 
 def compare_array(answer, expected, name: str = "your answer", atol: float = 1e-6) -> tuple[bool, str]:
