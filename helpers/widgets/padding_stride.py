@@ -43,11 +43,9 @@ def tiling(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1)
 
 
 def _grid(ax, rows: int, cols: int) -> None:
-    """Thin lines between the cells of an image drawn with imshow, no ticks."""
-    ax.set_xticks(np.arange(-0.5, cols, 1), minor=True)
-    ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
-    ax.grid(which="minor", color="#888888", linewidth=0.5)
-    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    """Thin lines between the cells of an image drawn with imshow (only over its cells), no ticks."""
+    ax.hlines(np.arange(-0.5, rows, 1), -0.5, cols - 0.5, color="#888888", linewidth=0.5)
+    ax.vlines(np.arange(-0.5, cols, 1), -0.5, rows - 0.5, color="#888888", linewidth=0.5)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -144,7 +142,8 @@ class PaddingStrideExplorer(Explorer):
                     if not (p <= r < p + n and p <= c < p + n):
                         ax_in.text(c, r, "0", ha="center", va="center", fontsize=8, color="#555555")
         ax_in.set_title(f"padded input {padded}x{padded} ({n}x{n} + {p} zero(s) per side)\n"
-                        f"dots: the {out * out} window centres", fontsize=10)
+                        f"dots: the {out * out} window centres"
+                        + ("; red: never covered" if t["leftover"] else ""), fontsize=10)
 
         # 2. the output grid, the highlighted window's output pixel filled in
         grid = np.zeros((out, out))
@@ -154,8 +153,8 @@ class PaddingStrideExplorer(Explorer):
         ax_out.set_xlim(-0.5, max(out, padded) - 0.5)
         ax_out.set_ylim(max(out, padded) - 0.5, -0.5)   # same cell size as the input panel
         ax_out.set_title(f"output {out}x{out}\nhighlighted: row {i}, column {j}", fontsize=10)
-        for side in ("right", "bottom"):
-            ax_out.spines[side].set_visible(False)
+        for spine in ax_out.spines.values():
+            spine.set_visible(False)
 
         # 3. the same settings on the photo (a k x k box blur)
         res = self._photo_output(k, p, s, d)
