@@ -99,6 +99,11 @@ class Layer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
+    @property
+    def label(self) -> str:
+        """A short name for summary tables."""
+        return type(self).__name__
+
 
 class Conv2D(Layer):
     """A bank of ``out_channels`` filters of ``kernel_size`` over ``in_channels`` channels.
@@ -180,6 +185,13 @@ class Conv2D(Layer):
         padded = np.zeros((C, N, H + 2 * ph, Wd + 2 * pw), dtype=W.dtype).transpose(1, 0, 2, 3)
         return col2im(dcols, self._x_shape, self.kernel_size, self.stride, self.padding, out=padded)
 
+    @property
+    def label(self):
+        kh, kw = self.kernel_size
+        pad = self.padding_arg if isinstance(self.padding_arg, str) else f"pad {self.padding_arg}"
+        stride = "" if self.stride == (1, 1) else f" stride {self.stride[0]}"
+        return f"Conv2D {self.in_channels}->{self.out_channels} {kh}x{kw}{stride} {pad}"
+
     def __repr__(self):
         return (f"Conv2D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding_arg!r})")
@@ -248,6 +260,10 @@ class MaxPool2D(Layer):
         g6 = np.asarray(grad).reshape(N, C, H // 2, 1, W // 2, 1)
         return np.multiply(self._mask, g6).reshape(self._x_shape)    # the gradient goes to the winner
 
+    @property
+    def label(self):
+        return f"MaxPool2D {self.size}x{self.size}" + ("" if self.stride == self.size else f" stride {self.stride}")
+
     def __repr__(self):
         return f"MaxPool2D(size={self.size}, stride={self.stride})"
 
@@ -307,6 +323,10 @@ class Dense(Layer):
         self.grads["b"] = grad.sum(axis=0)
         return grad @ self.params["W"].T if input_grad else None
 
+    @property
+    def label(self):
+        return f"Dense {self.in_features}->{self.out_features}"
+
     def __repr__(self):
         return f"Dense({self.in_features}, {self.out_features})"
 
@@ -334,6 +354,10 @@ class Dropout(Layer):
 
     def backward(self, grad, input_grad=True):
         return grad if self._mask is None else grad * self._mask
+
+    @property
+    def label(self):
+        return f"Dropout {self.p:g}"
 
     def __repr__(self):
         return f"Dropout(p={self.p})"
@@ -422,7 +446,7 @@ class Sequential:
         rows, shape = [], tuple(input_shape)
         for layer in self.layers:
             shape = layer.output_shape(shape)
-            rows.append((repr(layer), shape, layer.n_params))
+            rows.append((layer.label, shape, layer.n_params))
         return rows
 
     def summary(self, input_shape) -> str:

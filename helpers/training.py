@@ -148,14 +148,15 @@ class LivePlot:
 
 def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 128, validation=None,
         rng=0, progress: bool = True, live: bool = False, title: str = "", plot_every: int = 50,
-        on_epoch_end=None, history: History | None = None) -> History:
+        on_epoch_end=None, history: History | None = None, lr_schedule=None) -> History:
     """Train ``model`` on images ``x`` (uint8 (N, H, W) or float (N, C, H, W)) with labels ``y``.
 
     Each epoch visits the images in a new random order (seeded by ``rng``), batch by batch. Shows a
     tqdm progress bar (``progress``) and, in a notebook, a live plot of the curves (``live``), updated
     every ``plot_every`` steps and at the end of each epoch. ``validation=(x_val, y_val)`` is evaluated
     after every epoch. ``on_epoch_end(epoch, model, history)`` is called after that (e.g. to save a
-    snapshot of the filters). Pass an earlier ``history`` to continue it. Returns the History.
+    snapshot of the filters). ``lr_schedule(epoch)``, if given, sets the optimizer's learning rate at the
+    start of each epoch (1, 2, ...). Pass an earlier ``history`` to continue it. Returns the History.
     """
     from tqdm.auto import tqdm
 
@@ -177,6 +178,8 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
         display(plot.widget)
     start_epoch = history.epoch[-1] if history.epoch else 0
     for epoch in range(start_epoch + 1, start_epoch + epochs + 1):
+        if lr_schedule is not None:
+            optimizer.lr = float(lr_schedule(epoch))
         order = rng.permutation(len(x))
         seconds, total_loss, correct = 0.0, 0.0, 0
         bar = tqdm(total=len(x), desc=f"epoch {epoch}/{start_epoch + epochs}", unit="img", leave=False,

@@ -1,0 +1,161 @@
+"""Benchmark of training: one full step of the source's Fashion-MNIST CNN, timed side by side.
+
+    python -m benchmarks.bench_training [--rounds 7] [--end-to-end]
+
+A step is what training repeats: forward pass of a batch of 128 images through Conv 32 3x3 same, ReLU,
+MaxPool 2, Conv 64 3x3 same, ReLU, MaxPool 2, Flatten, Dense 128, ReLU, Dense 10; softmax cross-entropy;
+backward pass; Adam update. Everything float32. Targets, each measured in this run:
+
+- helpers.nn: at least 2,000 images per second;
+- when PyTorch is importable (it is optional: pip install torch), the same step in PyTorch on the CPU
+  with the same number of threads, timed in interleaved rounds: ours within 1.3x of its time.
+
+``--end-to-end`` also trains both Fashion-MNIST models as notebook 07 does (needs the dataset) and
+checks the CNN reaches 91% test accuracy in at most 5 minutes of training and the dense model 87.8%.
+Exit status 1 if a target is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from helpers.models import fashion_cnn, fashion_dense
+from helpers.nn import SoftmaxCrossEntropy
+from helpers.optim import Adam
+
+BATCH = 128
+TARGET_IMAGES_PER_S = 2000
+TARGET_TORCH_RATIO = 1.3
+
+
+def numpy_step():
+    model = fashion_cnn(seed=0)
+    loss_fn, opt = SoftmaxCrossEntropy(), Adam(model.parameters())
+    rng = np.random.default_rng(0)
+    x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, BATCH)
+
+    def step():
+        loss_fn.forward(model.forward(x, training=True), y)
+        model.backward(loss_fn.backward())
+        opt.step()
+    return step
+
+
+def torch_step(threads: int):
+    try:
+        import torch
+    except ImportError:
+        return None, None
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.rand(BATCH, 1, 28, 28)
+    y = torch.randint(0, 10, (BATCH,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step, torch.__version__
+
+
+def timeit(fn, min_time=0.5) -> float:
+    """Mean seconds per call over at least min_time (after one warm-up call)."""
+    fn()
+    n, start = 0, time.perf_counter()
+    while True:
+        fn()
+        n += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / n
+
+
+def end_to_end(failures: list) -> None:
+    from helpers.datasets import DatasetNotFoundError, load_fashion_mnist
+    from helpers.training import evaluate, fit
+
+    try:
+        (xtr, ytr), (xte, yte) = load_fashion_mnist()
+    except DatasetNotFoundError as exc:
+        print(f"\nend to end: skipped, Fashion-MNIST not found\n{exc}")
+        failures.append("end to end: no Fashion-MNIST")
+        return
+    print("\nEnd to end (as notebook 07 trains them)")
+    dense = fashion_dense(seed=0)
+    hd = fit(dense, xtr, ytr, Adam(dense.parameters()), epochs=10, batch_size=32, rng=1, progress=False)
+    _, dacc = evaluate(dense, xte, yte)
+    cnn = fashion_cnn(seed=0)
+    from helpers.models import CNN_LR_SCHEDULE
+    hc = fit(cnn, xtr, ytr, Adam(cnn.parameters()), epochs=len(CNN_LR_SCHEDULE), batch_size=BATCH, rng=2,
+             progress=False, lr_schedule=lambda e: CNN_LR_SCHEDULE[e - 1])
+    _, cacc = evaluate(cnn, xte, yte)
+    print(f"  dense: test accuracy {dacc:.4f} in {hd.total_seconds:.1f} s of training (target >= 0.878)")
+    print(f"  CNN:   test accuracy {cacc:.4f} in {hc.total_seconds:.1f} s of training (targets >= 0.91, <= 300 s)")
+    if dacc < 0.878:
+        failures.append(f"dense accuracy {dacc:.4f} < 0.878")
+    if cacc < 0.91:
+        failures.append(f"CNN accuracy {cacc:.4f} < 0.91")
+    if hc.total_seconds > 300:
+        failures.append(f"CNN training took {hc.total_seconds:.0f} s > 300 s")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds (median reported)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads")
+    parser.add_argument("--end-to-end", action="store_true", help="also train both models (minutes)")
+    args = parser.parse_args(argv)
+
+    contenders = {"helpers.nn": numpy_step()}
+    tstep, tversion = torch_step(args.threads)
+    if tstep is not None:
+        contenders[f"PyTorch {tversion} CPU"] = tstep
+    samples = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, fn in contenders.items():
+            samples[name].append(timeit(fn))
+    med = {name: statistics.median(s) for name, s in samples.items()}
+
+    print(f"Train step of the Fashion-MNIST CNN, batch {BATCH}, float32, median of {args.rounds} interleaved rounds")
+    print(f"{'':<26}{'ms/step':>10}{'images/s':>12}")
+    for name, t in med.items():
+        print(f"{name:<26}{t * 1e3:>10.1f}{BATCH / t:>12,.0f}")
+    failures = []
+    ours = med["helpers.nn"]
+    ok = BATCH / ours >= TARGET_IMAGES_PER_S
+    print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s (target >= {TARGET_IMAGES_PER_S:,}): {'ok' if ok else 'MISSED'}")
+    if not ok:
+        failures.append("images/s")
+    if tstep is None:
+        print("PyTorch is not installed: comparison skipped (pip install torch to run it).")
+    else:
+        ratio = ours / med[f"PyTorch {tversion} CPU"]
+        ok = ratio <= TARGET_TORCH_RATIO
+        print(f"helpers.nn time / PyTorch time: {ratio:.2f}x (target <= {TARGET_TORCH_RATIO}x, "
+              f"{args.threads} threads): {'ok' if ok else 'MISSED'}")
+        if not ok:
+            failures.append("PyTorch ratio")
+    if args.end_to_end:
+        end_to_end(failures)
+    if failures:
+        print("\nmissed: " + "; ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
