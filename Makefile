@@ -34,7 +34,7 @@ COLAB_PINS := ipywidgets==7.7.1 ipykernel==6.17.1 ipython==7.34.0 jupyter_client
 
 $(COLAB_VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(COLAB_VENV)
-	$(COLAB_VENV)/bin/python -m pip install $(COLAB_PINS) tqdm pytest hypothesis nbval
+	$(COLAB_VENV)/bin/python -m pip install $(COLAB_PINS) tqdm threadpoolctl pytest hypothesis nbval
 	$(COLAB_VENV)/bin/python -m pip install --no-deps -e .
 	$(COLAB_VENV)/bin/python -m ipykernel install --sys-prefix --name python3
 	touch $@

@@ -260,7 +260,10 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     F, _, kh, kw = w4.shape
     if N == 1:
         # One photo: band by band, so that everything stays in the CPU cache.
-        out = _banded_im2col(x4, w4, out_hw, stride, padding, dilation)
+        # One thread for the matrix library: its products here are small, and its threads, waiting
+        # for a core that another program (or notebook) is using, can make a 1 ms call take 100 ms.
+        with _one_blas_thread():
+            out = _banded_im2col(x4, w4, out_hw, stride, padding, dilation)
     elif C * kh * kw < 32:
         # A grayscale batch: few values per window, so writing the output is what costs. One small
         # product per image writes it once, in place, with no transpose.
@@ -273,6 +276,19 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     if b is not None:
         out = out + b[None, :, None, None]
     return np.ascontiguousarray(out.squeeze(axis=squeeze) if squeeze else out)
+
+
+_blas = None
+
+
+def _one_blas_thread():
+    """A context in which numpy's BLAS uses one thread (threadpoolctl; costs a few microseconds)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
 
 
 _BAND_VALUES = 2**19    # im2col values per band: 2 MB of float32, so a band's columns stay in the CPU cache
