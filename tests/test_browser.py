@@ -128,7 +128,7 @@ ERRORS_JS = """() => {
 
 def _open(page, base, token, name):
     page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=120_000)
     # wait for the kernel to be connected before asking it to restart
     page.wait_for_function(
         "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"

@@ -42,3 +42,16 @@ def test_every_notebook_starts_with_the_same_setup_cell():
         cells = json.loads(nb_path.read_text())["cells"]
         first_code = next(c for c in cells if c["cell_type"] == "code")
         assert "".join(first_code["source"]).strip() == setup, f"{nb_path.name}: first code cell is not _setup_cell.py"
+
+
+def test_colab_and_binder_links_point_at_the_repository_the_notebooks_fetch():
+    import re as _re
+
+    setup = (ROOT / "notebooks" / "_setup_cell.py").read_text()
+    repo = _re.search(r'COURSE_REPO = "https://github.com/([^"]+)"', setup).group(1)
+    readme = (ROOT / "README.md").read_text()
+    links = _re.findall(r"(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/([\w.-]+/[\w.-]+)/", readme)
+    assert links, "README has no Colab or Binder links"
+    assert set(links) == {repo}, f"README links to {set(links)}, the notebooks fetch {repo}"
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert f"notebooks/{nb.name}" in readme, f"README's table does not list {nb.name}"
