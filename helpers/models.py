@@ -12,7 +12,7 @@ import numpy as np
 
 from .nn import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential
 
-__all__ = ["mnist_source_net", "fashion_dense", "fashion_cnn", "alexnet"]
+__all__ = ["mnist_source_net", "fashion_dense", "fashion_cnn", "alexnet", "CNN_LR_SCHEDULE"]
 
 
 def _seeds(seed, n):
@@ -65,3 +65,8 @@ def alexnet(n_classes: int = 1000, relu_between_linear: bool = True, seed: int =
         layers.append(ReLU())
     layers.append(Dense(4096, n_classes, rng=s[6] + 2))
     return Sequential(layers)
+
+
+#: How notebook 07 trains :func:`fashion_cnn`: Adam on batches of 128, one learning rate per epoch (three
+#: epochs at 0.001, then lowered so the last steps settle instead of bouncing around the minimum).
+CNN_LR_SCHEDULE = (1e-3, 1e-3, 1e-3, 3e-4, 1e-4)

@@ -202,10 +202,12 @@ class ReLU(Layer):
 
     def forward(self, x, training=True):
         x = np.asarray(x)
-        self._mask = x > 0
-        return np.maximum(x, 0)         # keeps x's memory layout
+        self._mask = x > 0 if training else None     # only the backward pass needs it
+        return np.maximum(x, 0)                      # keeps x's memory layout
 
     def backward(self, grad, input_grad=True):
+        if getattr(self, "_mask", None) is None:
+            raise RuntimeError("call forward(x, training=True) before backward.")
         return np.multiply(grad, self._mask)
 
     def __repr__(self):
@@ -242,6 +244,9 @@ class MaxPool2D(Layer):
         x6 = x.reshape(N, C, H // 2, 2, W // 2, 2)                 # window (i, j) is x6[:, :, i, :, j, :]
         rows = np.maximum(x6[:, :, :, 0], x6[:, :, :, 1])         # max of the two rows of each window
         y = np.maximum(rows[..., 0], rows[..., 1])                # then of the two columns
+        if not training:
+            self._mask = None
+            return y
         # where each window's maximum sits: a full-size mask, keeping only the first of tied pixels
         mask = x6 == y.reshape(N, C, H // 2, 1, W // 2, 1)
         taps = [mask[:, :, :, m, :, n] for m in (0, 1) for n in (0, 1)]
@@ -256,6 +261,8 @@ class MaxPool2D(Layer):
     def backward(self, grad, input_grad=True):
         if not self._fast(self._x_shape):
             return pool2d_backward(grad, self._x_shape, self.size, self.stride, indices=self._idx)
+        if self._mask is None:
+            raise RuntimeError("call forward(x, training=True) before backward.")
         N, C, H, W = self._x_shape
         g6 = np.asarray(grad).reshape(N, C, H // 2, 1, W // 2, 1)
         return np.multiply(self._mask, g6).reshape(self._x_shape)    # the gradient goes to the winner
@@ -274,10 +281,15 @@ class Flatten(Layer):
     def forward(self, x, training=True):
         x = np.asarray(x)
         self._x_shape = x.shape
+        # feature maps stored channel-major (see the module docstring) get their gradient laid out the same way
+        self._channel_major = x.ndim == 4 and x.transpose(1, 0, 2, 3).flags.c_contiguous and x.shape[0] > 1
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad, input_grad=True):
-        return np.asarray(grad).reshape(self._x_shape)
+        grad = np.asarray(grad).reshape(self._x_shape)
+        if self._channel_major:
+            grad = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+        return grad
 
     def output_shape(self, input_shape):
         return (input_shape[0], int(np.prod(input_shape[1:])))

@@ -177,13 +177,14 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
         plot.update(history, steps_per_epoch)
         display(plot.widget)
     start_epoch = history.epoch[-1] if history.epoch else 0
+    # one bar for the whole run (a notebook keeps one small output, not one per epoch)
+    bar = tqdm(total=epochs * len(x), unit="img", leave=False, disable=not progress, mininterval=0.5)
     for epoch in range(start_epoch + 1, start_epoch + epochs + 1):
+        bar.set_description(f"epoch {epoch}/{start_epoch + epochs}")
         if lr_schedule is not None:
             optimizer.lr = float(lr_schedule(epoch))
         order = rng.permutation(len(x))
         seconds, total_loss, correct = 0.0, 0.0, 0
-        bar = tqdm(total=len(x), desc=f"epoch {epoch}/{start_epoch + epochs}", unit="img", leave=False,
-                   disable=not progress, mininterval=0.5)
         for step, i in enumerate(range(0, len(x), batch_size), 1):
             t0 = time.perf_counter()
             idx = order[i:i + batch_size]
@@ -199,7 +200,6 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
             bar.update(len(idx))
             if plot is not None and step % plot_every == 0:
                 plot.update(history, steps_per_epoch)
-        bar.close()
         history.epoch.append(epoch)
         history.train_loss.append(total_loss / len(x))
         history.train_acc.append(correct / len(x))
@@ -212,6 +212,7 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
             plot.update(history, steps_per_epoch)
         if on_epoch_end is not None:
             on_epoch_end(epoch, model, history)
+    bar.close()
     return history
 
 
