@@ -214,6 +214,7 @@ def _atomic_write(dest: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, dest)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -307,3 +308,9 @@ def load_fashion_mnist(path=None, download: bool = True, cache=None, mirrors=Non
     dataset-fashion-mnist. Licence: MIT, Zalando SE.
     """
     return _load("fashion-mnist", path, download, cache, mirrors, timeout)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

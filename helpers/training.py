@@ -233,6 +233,7 @@ def save_weights(path, model: Sequential, history: History | None = None, **extr
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez_compressed(f, **arrays)
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -248,3 +249,9 @@ def load_weights(path, model: Sequential) -> dict[str, np.ndarray]:
     params = {k: v for k, v in arrays.items() if k.split(".")[0].isdigit()}
     model.load_state_dict(params)
     return {k: v for k, v in arrays.items() if k not in params}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
