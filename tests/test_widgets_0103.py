@@ -180,7 +180,10 @@ def test_playground_upload_through_the_widget(small_rgb):
     _, png = small_rgb
     ex = KernelPlayground()
     if ipywidgets.__version__.startswith("7"):
-        ex.upload.value = {"y.png": {"content": png, "metadata": {"name": "y.png", "type": "image/png"}}}
+        # ipywidgets 7: value is read-only; the browser sends metadata and data, then bumps _counter
+        ex.upload.metadata = [{"name": "y.png", "type": "image/png", "size": len(png)}]
+        ex.upload.data = [png]
+        ex.upload._counter += 1
     else:
         stamp = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
         ex.upload.value = ({"name": "y.png", "type": "image/png", "size": len(png), "last_modified": stamp,
