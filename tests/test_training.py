@@ -139,3 +139,20 @@ def test_checks_accept_right_answers_and_hint_at_usual_mistakes(capsys):
     assert check_dense_params(401_536, 3136, 128) and not check_dense_params(401_408, 3136, 128)
     assert check_receptive_field(5, [(3, 1), (3, 1)]) and check_receptive_field(10, [(3, 1), (2, 2), (3, 1), (2, 2)])
     assert not check_receptive_field(7, [(3, 1), (2, 2), (3, 1), (2, 2)])
+
+
+def test_shipped_weights_are_trained_models_that_classify_the_shipped_sample():
+    """data/ carries the weights notebook 07 produced; the notebook falls back on them without the dataset."""
+    from helpers.images import data_dir
+
+    sample = load_sample("fashion_mnist_sample")
+    cnn, dense = fashion_cnn(), fashion_dense()
+    extra = load_weights(data_dir() / "fashion_cnn_weights.npz", cnn)
+    load_weights(data_dir() / "fashion_dense_weights.npz", dense)
+    _, cnn_acc = evaluate(cnn, sample["images"], sample["labels"])
+    _, dense_acc = evaluate(dense, sample["images"], sample["labels"])
+    assert cnn_acc > 0.88 and dense_acc > 0.84, (cnn_acc, dense_acc)
+    assert cnn_acc > dense_acc
+    history = History.from_arrays(extra)
+    assert extra["conv1_W_by_epoch"].shape == (len(history.epoch) + 1, 32, 1, 3, 3)
+    np.testing.assert_array_equal(extra["conv1_W_by_epoch"][-1], cnn.layers[0].params["W"])
