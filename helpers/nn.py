@@ -247,15 +247,14 @@ class MaxPool2D(Layer):
         if not training:
             self._mask = None
             return y
-        # where each window's maximum sits: a full-size mask, keeping only the first of tied pixels
-        mask = x6 == y.reshape(N, C, H // 2, 1, W // 2, 1)
-        taps = [mask[:, :, :, m, :, n] for m in (0, 1) for n in (0, 1)]
-        seen = taps[0].copy()
-        for t in (1, 2, 3):
-            np.greater(taps[t], seen, out=taps[t])                # True only if no earlier tap won
-            if t < 3:
-                seen |= taps[t]
-        self._mask = mask
+        # Which of the 4 pixels won, 0..3 (the first one if several tie): one byte per window, built
+        # from "is it not tap t" flags as  w = nb0 * (1 + nb1 * (1 + nb2)).
+        taps = [x6[:, :, :, m, :, n] for m in (0, 1) for n in (0, 1)]
+        winner = np.not_equal(taps[2], y).view(np.uint8) + np.uint8(1)
+        winner *= np.not_equal(taps[1], y).view(np.uint8)
+        winner += np.uint8(1)
+        winner *= np.not_equal(taps[0], y).view(np.uint8)
+        self._mask = winner
         return y
 
     def backward(self, grad, input_grad=True):
@@ -263,13 +262,13 @@ class MaxPool2D(Layer):
             return pool2d_backward(grad, self._x_shape, self.size, self.stride, indices=self._idx)
         if self._mask is None:
             raise RuntimeError("call forward(x, training=True) before backward.")
+        grad = np.asarray(grad)
         N, C, H, W = self._x_shape
-        g6 = np.asarray(grad).reshape(N, C, H // 2, 1, W // 2, 1)
-        return np.multiply(self._mask, g6).reshape(self._x_shape)    # the gradient goes to the winner
-
-    @property
-    def label(self):
-        return f"MaxPool2D {self.size}x{self.size}" + ("" if self.stride == self.size else f" stride {self.stride}")
+        # laid out like the gradient (channel-major when it is), each window's gradient to its winner
+        dx = np.empty_like(grad, shape=(N, C, H, W))
+        for t, (m, n) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+            np.multiply(grad, self._mask == t, out=dx[:, :, m::2, n::2])
+        return dx
 
     def __repr__(self):
         return f"MaxPool2D(size={self.size}, stride={self.stride})"
