@@ -182,7 +182,7 @@ class Conv2D(Layer):
         _, _, H, Wd = self._x_shape
         (ph, pw) = self.padding
         # gather into a channel-major buffer, seen as (N, C, H, W): the layer below reads it without copies
-        padded = np.zeros((C, N, H + 2 * ph, Wd + 2 * pw), dtype=W.dtype).transpose(1, 0, 2, 3)
+        padded = np.empty((C, N, H + 2 * ph, Wd + 2 * pw), dtype=W.dtype).transpose(1, 0, 2, 3)  # col2im zeroes it
         return col2im(dcols, self._x_shape, self.kernel_size, self.stride, self.padding, out=padded)
 
     @property
