@@ -270,6 +270,10 @@ class MaxPool2D(Layer):
             np.multiply(grad, self._mask == t, out=dx[:, :, m::2, n::2])
         return dx
 
+    @property
+    def label(self):
+        return f"MaxPool2D {self.size}x{self.size}" + ("" if self.stride == self.size else f" stride {self.stride}")
+
     def __repr__(self):
         return f"MaxPool2D(size={self.size}, stride={self.stride})"
 

@@ -183,3 +183,11 @@ def test_adam_first_step_moves_each_weight_by_lr():
     model.layers[0].grads = {"W": np.full((3, 2), 0.01, np.float32), "b": np.full(2, -5.0, np.float32)}
     Adam(model.parameters(), lr=0.001).step()
     np.testing.assert_allclose(before - model.layers[0].params["W"], 0.001, rtol=1e-3)
+
+
+def test_summary_labels_name_each_layer_with_its_settings():
+    model = Sequential([Conv2D(3, 8, 5, stride=2, padding=2), ReLU(), MaxPool2D(3, 2), MaxPool2D(2), Flatten(),
+                        Dropout(0.5), Dense(8, 4)])
+    labels = [layer.label for layer in model.layers]
+    assert labels == ["Conv2D 3->8 5x5 stride 2 pad 2", "ReLU", "MaxPool2D 3x3 stride 2", "MaxPool2D 2x2", "Flatten",
+                      "Dropout 0.5", "Dense 8->4"]
