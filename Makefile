@@ -43,8 +43,10 @@ test-colab: $(COLAB_VENV)/.installed
 	$(COLAB_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_widgets_*.py \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg notebooks
 
+# Speed, measured side by side in one run: the convolution core, then a training step (against PyTorch
+# on the CPU when it is installed: pip install torch).
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench
+	$(BIN)/python -m benchmarks.bench; $(BIN)/python -m benchmarks.bench_training
 
 # Re-run every notebook top to bottom in a fresh kernel and store its outputs (do this after editing one).
 execute: $(STAMP)

@@ -2,12 +2,20 @@
 
 Read it in the order the notebooks meet it:
 
-    conv.py      conv2d (vectorized), conv2d_loops (the definition as loops), output_size
-    kernels.py   named 3x3 kernels: identity, blur, sharpen, edge, emboss, Sobel
-    images.py    the sample photo and digits, grayscale, normalising, BGR/RGB
-    pooling.py   max and average pooling
-    widgets/     one interactive explorer per notebook topic
-    checks.py    self-checks for the exercises
+    images.py     the sample photo and digits, grayscale, normalising, BGR/RGB        (notebook 01)
+    conv.py       conv2d (vectorized), conv2d_loops (the definition as loops),
+                  output_size, im2col/col2im                                           (02, 04)
+    kernels.py    named kernels: identity, blur, sharpen, edge, emboss, Sobel         (02, 03)
+    pooling.py    max and average pooling, and their backward pass                   (05)
+    losses.py     softmax, log-softmax, cross-entropy                                 (06)
+    nn.py         layers with forward and backward passes, Sequential                 (07, 08)
+    optim.py      SGD with momentum, Adam                                             (07)
+    gradcheck.py  gradients checked against finite differences                        (07)
+    datasets.py   MNIST and Fashion-MNIST: find, verify, download, parse              (07)
+    training.py   the training loop, history, evaluation, saving weights              (07)
+    models.py     the course's reference networks                                     (07, 08)
+    widgets/      one interactive explorer per notebook topic
+    checks/       self-checks for the exercises
 """
 from .conv import conv2d, conv2d_loops, output_size
 from .pooling import pool2d
