@@ -106,16 +106,20 @@ def browser():
 
 
 # JavaScript run in the page --------------------------------------------------------------------------
+PANEL_SELECTOR = ".jp-NotebookPanel:not(.lm-mod-hidden)"     # the notebook on show
 RUN_STATE_JS = """() => {
-    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
+    const PANEL = '""" + PANEL_SELECTOR + """';
+    const panel = document.querySelector(PANEL);
+    const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
     const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
     return {prompts, busy: prompts.some(p => p.includes('*')),
             status: status ? status.getAttribute('data-status') : null};
 }"""
 
 ERRORS_JS = """() => {
+    const PANEL = '""" + PANEL_SELECTOR + """';
     const found = [];
-    for (const out of document.querySelectorAll('.jp-OutputArea-output')) {
+    for (const out of document.querySelector(PANEL).querySelectorAll('.jp-OutputArea-output')) {
         const text = out.innerText || '';
         const mime = out.getAttribute('data-mime-type') || '';
         if (mime.includes('stderr') && /Traceback|\\w+Error\\b/.test(text)) found.push(text.slice(0, 500));
@@ -127,7 +131,9 @@ ERRORS_JS = """() => {
 
 
 def _open(page, base, token, name):
-    page.goto(f"{base}/lab/tree/{name}?token={token}", wait_until="domcontentloaded")
+    # a workspace of its own, reset: only this notebook is open, so the page holds no other's cells
+    workspace = Path(name).stem.replace("_", "-")
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}", wait_until="domcontentloaded")
     page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=120_000)
     # wait for the kernel to be connected before asking it to restart
     page.wait_for_function(
@@ -138,7 +144,15 @@ def _open(page, base, token, name):
 
 
 def _restart_and_run_all(page):
-    page.click("text=Kernel", timeout=10_000)
+    # Clear the stored outputs first: a cell shows an execution count again only once it has run.
+    page.click(".lm-MenuBar-itemLabel:text-is('Edit')", timeout=10_000)
+    page.click("li[data-command='editmenu:clear-all']")
+    page.wait_for_function(
+        f"() => [...document.querySelector('{PANEL_SELECTOR}').querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+        ".every(p => !/\\[\\d+\\]/.test(p.textContent))",
+        timeout=30_000,
+    )
+    page.click(".lm-MenuBar-itemLabel:text-is('Kernel')", timeout=10_000)
     page.click("li[data-command='notebook:restart-run-all'], li[data-command='runmenu:restart-and-run-all']")
     page.click(".jp-Dialog-button.jp-mod-accept", timeout=10_000)
     page.wait_for_timeout(1_000)
@@ -201,7 +215,7 @@ def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, not
         errors = page.evaluate(ERRORS_JS)
         assert not errors, f"{notebook.name} shows errors after Run All:\n" + "\n---\n".join(errors)
 
-        boxes = page.query_selector_all("[class*='explorer-']")
+        boxes = page.query_selector(PANEL_SELECTOR).query_selector_all("[class*='explorer-']")
         moved = []
         for box in boxes:
             name = next(c for c in box.get_attribute("class").split() if c.startswith("explorer-"))
@@ -226,7 +240,7 @@ def _measure_playground_latency(page, presses: int = 15):
 
     The target is under 200 ms. It is printed, not asserted: a shared machine's timing is no pass/fail.
     """
-    box = page.query_selector(".explorer-KernelPlayground")
+    box = page.query_selector(PANEL_SELECTOR).query_selector(".explorer-KernelPlayground")
     handle = box.query_selector(".noUi-handle, .ui-slider-handle, input[type=range]")
     if handle is None:
         pytest.fail("the kernel playground has no slider to time")
