@@ -20,10 +20,10 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 import numpy as np
 
+from benchmarks.bench import timeit
 from helpers.models import fashion_cnn, fashion_dense
 from helpers.nn import SoftmaxCrossEntropy
 from helpers.optim import Adam
@@ -72,18 +72,6 @@ def torch_step(threads: int):
     return step, torch.__version__
 
 
-def timeit(fn, min_time=0.5) -> float:
-    """Mean seconds per call over at least min_time (after one warm-up call)."""
-    fn()
-    n, start = 0, time.perf_counter()
-    while True:
-        fn()
-        n += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / n
-
-
 def end_to_end(failures: list) -> None:
     from helpers.datasets import DatasetNotFoundError, load_fashion_mnist
     from helpers.training import evaluate, fit
@@ -127,7 +115,7 @@ def main(argv=None) -> int:
     samples = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, fn in contenders.items():
-            samples[name].append(timeit(fn))
+            samples[name].append(timeit(fn, min_time=0.5))   # a train step takes tens of ms
     med = {name: statistics.median(s) for name, s in samples.items()}
 
     print(f"Train step of the Fashion-MNIST CNN, batch {BATCH}, float32, median of {args.rounds} interleaved rounds")
