@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_real_array, float_dtype, pair, positive_pair
+from ._threads import in_parallel, matmul, one_blas_thread, scratch
 
 __all__ = ["output_size", "resolve_padding", "conv2d", "conv2d_loops", "im2col", "col2im"]
 
@@ -191,9 +192,13 @@ def im2col(x, kernel_hw, stride=1, padding=0, dilation=1, out=None):
             raise ValueError(f"out must be a C-contiguous {x4.dtype} array of shape "
                              f"{(kh * kw * C, N * out_hw[0] * out_hw[1])}, got {out.dtype} {out.shape}.")
         cols = out.reshape(shape)
-    for m in range(kh):
-        for n in range(kw):
+    taps = [(m, n) for m in range(kh) for n in range(kw)]
+
+    def copy_taps(part):                               # the CPU cores share the taps out between them
+        for m, n in taps[part]:
             cols[m, n] = _tap(xp, m, n, out_hw, stride, dilation).transpose(1, 0, 2, 3)
+
+    in_parallel(copy_taps, len(taps), values_per_item=cols[0, 0].size)
     return cols.reshape(kh * kw * C, N * out_hw[0] * out_hw[1])
 
 
@@ -217,10 +222,15 @@ def col2im(cols, x_shape, kernel_hw, stride=1, padding=0, dilation=1, out=None):
         if out.shape != (N, C, H + 2 * ph, W + 2 * pw):
             raise ValueError(f"out must have shape {(N, C, H + 2 * ph, W + 2 * pw)}, got {out.shape}.")
         xp = out
-        xp[...] = 0
-    for m in range(kh):
-        for n in range(kw):
-            _tap(xp, m, n, out_hw, stride, dilation)[...] += cols6[m, n].transpose(1, 0, 2, 3)
+
+    def gather(part):                                  # part: a slice of the batch, one per CPU core
+        if out is not None:
+            xp[part] = 0
+        for m in range(kh):
+            for n in range(kw):
+                _tap(xp[part], m, n, out_hw, stride, dilation)[...] += cols6[m, n, :, part].transpose(1, 0, 2, 3)
+
+    in_parallel(gather, N, values_per_item=C * kh * kw * out_hw[0] * out_hw[1])
     return xp[:, :, ph : ph + H, pw : pw + W]
 
 
@@ -260,10 +270,7 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     F, _, kh, kw = w4.shape
     if N == 1:
         # One photo: band by band, so that everything stays in the CPU cache.
-        # One thread for the matrix library: its products here are small, and its threads, waiting
-        # for a core that another program (or notebook) is using, can make a 1 ms call take 100 ms.
-        with _one_blas_thread():
-            out = _banded_im2col(x4, w4, out_hw, stride, padding, dilation)
+        out = _banded_im2col(x4, w4, out_hw, stride, padding, dilation)
     elif C * kh * kw < 32:
         # A grayscale batch: few values per window, so writing the output is what costs. One small
         # product per image writes it once, in place, with no transpose.
@@ -271,40 +278,37 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     else:
         # A batch with many channels: every window of every image as a column, one large product.
         cols = im2col(x4, (kh, kw), stride, padding, dilation)                     # (kh*kw*C, N*H'*W')
-        out = (w4.transpose(0, 2, 3, 1).reshape(F, -1) @ cols)                    # (F, N*H'*W')
+        out = matmul(w4.transpose(0, 2, 3, 1).reshape(F, -1), cols)               # (F, N*H'*W')
         out = out.reshape(F, N, *out_hw).transpose(1, 0, 2, 3)                     # (N, F, H', W')
     if b is not None:
-        out = out + b[None, :, None, None]
+        out += b[None, :, None, None]                      # out is a new array: add in place
     return np.ascontiguousarray(out.squeeze(axis=squeeze) if squeeze else out)
 
 
-_blas = None
-
-
-def _one_blas_thread():
-    """A context in which numpy's BLAS uses one thread (threadpoolctl; costs a few microseconds)."""
-    global _blas
-    if _blas is None:
-        from threadpoolctl import ThreadpoolController
-
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
-
-
-_BAND_VALUES = 2**19    # im2col values per band: 2 MB of float32, so a band's columns stay in the CPU cache
+_BAND_VALUES = 2**18    # im2col values per band: 1 MB of float32, so a band's columns stay in the CPU cache
 
 
 def _per_image_im2col(x4, w4, out_hw, stride, padding, dilation):
-    """x4 (N, C, H, W), w4 (F, C, kh, kw) -> (N, F, H', W') as N products (F, K) @ (K, H'*W')."""
+    """x4 (N, C, H, W), w4 (F, C, kh, kw) -> (N, F, H', W') as N products (F, K) @ (K, H'*W').
+
+    The images are shared out over the CPU cores, a block of images each.
+    """
     N, C = x4.shape[:2]
     F, _, kh, kw = w4.shape
     xp = _pad(x4, *padding)
-    cols = np.empty((N, kh, kw, C) + tuple(out_hw), dtype=x4.dtype)
-    for m in range(kh):
-        for n in range(kw):
-            cols[:, m, n] = _tap(xp, m, n, out_hw, stride, dilation)
-    out = np.matmul(w4.transpose(0, 2, 3, 1).reshape(F, -1), cols.reshape(N, kh * kw * C, -1))
-    return out.reshape((N, F) + tuple(out_hw))
+    weights = w4.transpose(0, 2, 3, 1).reshape(F, -1)                            # (F, kh*kw*C)
+    out = np.empty((N, F) + tuple(out_hw), dtype=x4.dtype)
+
+    def images(part):                                  # part: a slice of the batch
+        cols = scratch("cols", (len(range(N)[part]), kh, kw, C) + tuple(out_hw), x4.dtype)
+        for m in range(kh):
+            for n in range(kw):
+                cols[:, m, n] = _tap(xp[part], m, n, out_hw, stride, dilation)
+        np.matmul(weights, cols.reshape(len(cols), kh * kw * C, -1), out=out[part].reshape(len(cols), F, -1))
+
+    with one_blas_thread():
+        in_parallel(images, N, values_per_item=x4[0].size * kh * kw)
+    return out
 
 
 def _banded_im2col(x4, w4, out_hw, stride, padding, dilation):
@@ -315,41 +319,53 @@ def _banded_im2col(x4, w4, out_hw, stride, padding, dilation):
     keeping every stride-th column starting at n. Kernel row m needs those copies shifted down by m
     rows: a view, not a copy (with a vertical stride s, the rows are first split into s phases so
     that this stays true). So a band costs kh matrix products: out += W[:, :, m, :] @ shifted rows.
-    Bands are small enough to stay in the CPU cache; the padded image is never built as a whole.
+    Bands are small enough to stay in the CPU cache, and they are shared out over the CPU cores;
+    the padded image is never built as a whole.
     """
     N, C, H, W = x4.shape
     F, _, kh, kw = w4.shape
     (oh, ow), (sh, sw), (ph, pw), (dh, dw) = out_hw, stride, padding, dilation
     weights = [w4[:, :, m, :].transpose(0, 2, 1).reshape(F, kw * C) for m in range(kh)]   # (F, kw*C) each
-    band = max(1, min(oh, _BAND_VALUES // (kw * C * ow * sh)))    # output rows per band
-    need_max = (band - 1) * sh + dh * (kh - 1) + 1                # input rows one band reads
-    padded = np.zeros((C, need_max, W + 2 * pw), dtype=x4.dtype)  # one band of the padded input
-    # shifted[q, n, c, t] = padded row q + t*sh of channel c, columns n*dw, n*dw + sw, ...
-    shifted = np.empty((sh, kw, C, -(-need_max // sh), ow), dtype=x4.dtype)
+    band = max(1, min(oh, _BAND_VALUES // (max(kw * C, F) * ow * sh)))   # output rows per band
+    need_max = (band - 1) * sh + dh * (kh - 1) + 1                       # input rows one band reads
     out = np.empty((N, F, oh, ow), dtype=x4.dtype)
-    for img in range(N):
-        for r0 in range(0, oh, band):
+
+    starts = [(img, r0) for img in range(N) for r0 in range(0, oh, band)]
+
+    def bands(part):                                   # part: a slice of the list of band starts
+        # scratch buffers, reused from call to call (see helpers._threads): one band of the padded input,
+        padded = scratch("padded", (C, need_max, W + 2 * pw), x4.dtype)
+        # shifted[q, n, c, t] = padded row q + t*sh of channel c, columns n*dw, n*dw + sw, ...
+        shifted = scratch("shifted", (sh, kw, C, -(-need_max // sh), ow), x4.dtype)
+        product = scratch("product", (F, band * ow), x4.dtype)
+        for img, r0 in starts[part]:
             rows = min(band, oh - r0)
             first = r0 * sh - ph                                  # image row of the buffer's row 0
             need = (rows - 1) * sh + dh * (kh - 1) + 1
             lo, hi = max(first, 0), min(first + need, H)          # the rows that are inside the image
             padded[:, : lo - first] = 0
+            padded[:, lo - first : hi - first, :pw] = 0
             padded[:, lo - first : hi - first, pw : pw + W] = x4[img, :, lo:hi]
+            padded[:, lo - first : hi - first, pw + W :] = 0
             padded[:, hi - first : need] = 0
             for q in range(sh):
                 for n in range(kw):
                     part = padded[:, q:need:sh, n * dw : n * dw + sw * (ow - 1) + 1 : sw]
                     shifted[q, n, :, : part.shape[1]] = part
-            acc = out[img, :, r0 : r0 + rows].reshape(F, rows * ow)   # a view when F == 1, else a copy
+            acc = out[img, :, r0 : r0 + rows].reshape(F, rows * ow)   # a view into the result
+            prod = product[:, : rows * ow]
             for m in range(kh):
                 q, t = (m * dh) % sh, (m * dh) // sh
                 cols = shifted[q, :, :, t : t + rows].reshape(kw * C, rows * ow)
                 if m == 0:
                     np.matmul(weights[0], cols, out=acc)
                 else:
-                    acc += weights[m] @ cols
-            if F > 1:
-                out[img, :, r0 : r0 + rows] = acc.reshape(F, rows, ow)
+                    np.matmul(weights[m], cols, out=prod)
+                    acc += prod
+
+    # One thread for the matrix library inside each of ours (see helpers._threads).
+    with one_blas_thread():
+        in_parallel(bands, len(starts), values_per_item=band * ow * max(kw * C, F))
     return out
 
 

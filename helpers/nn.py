@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._threads import in_parallel, matmul
 from .conv import col2im, im2col, output_size, resolve_padding
 from .pooling import pool2d, pool2d_backward
 
@@ -53,6 +54,17 @@ def _rng(rng) -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"rng must be None, a seed (int) or a numpy Generator, got {type(rng).__name__}.")
+
+
+def _by_channel(work, x: np.ndarray) -> None:
+    """Call ``work(ix)`` with index tuples that together select all of ``x``, a range of channels
+    (axis 1) each, shared out over the CPU cores. Element-wise layers run on every core this way,
+    like the matrix products do; see helpers._threads.
+    """
+    if x.ndim < 2 or x.size == 0:
+        work((...,))
+    else:
+        in_parallel(lambda part: work((slice(None), part)), x.shape[1], values_per_item=x.size // x.shape[1])
 
 
 def _check_input(x, ndim: int, name: str, what: str) -> np.ndarray:
@@ -160,7 +172,7 @@ class Conv2D(Layer):
         im2col(x, self.kernel_size, self.stride, self.padding, out=cols)
         self._x_shape = x.shape
         wm = W.transpose(0, 2, 3, 1).reshape(F, K)            # rows ordered (m, n, c) like the columns
-        y = wm @ cols                                          # (F, N*H'*W'): channel-major feature maps
+        y = matmul(wm, cols)                                   # wm @ cols (F, N*H'*W'): channel-major maps
         y += b[:, None]
         return y.reshape(F, N, oh, ow).transpose(1, 0, 2, 3)   # seen as (N, F, H', W'), no copy
 
@@ -172,13 +184,13 @@ class Conv2D(Layer):
         N = self._x_shape[0]
         g = np.asarray(grad, dtype=W.dtype).transpose(1, 0, 2, 3).reshape(F, -1)   # free if channel-major
         cols = self._cols
-        self.grads["W"] = (g @ cols.T).reshape(F, kh, kw, C).transpose(0, 3, 1, 2)
+        self.grads["W"] = matmul(g, cols.T).reshape(F, kh, kw, C).transpose(0, 3, 1, 2)      # g @ cols.T
         self.grads["b"] = g.sum(axis=1)
         if not input_grad:
             return None
         wm = W.transpose(0, 2, 3, 1).reshape(F, -1)
         dcols = self._workspace("_dcols", cols.shape, W.dtype)
-        np.matmul(wm.T, g, out=dcols)
+        matmul(wm.T, g, out=dcols)                             # wm.T @ g
         _, _, H, Wd = self._x_shape
         (ph, pw) = self.padding
         # gather into a channel-major buffer, seen as (N, C, H, W): the layer below reads it without copies
@@ -202,13 +214,23 @@ class ReLU(Layer):
 
     def forward(self, x, training=True):
         x = np.asarray(x)
-        self._mask = x > 0 if training else None     # only the backward pass needs it
-        return np.maximum(x, 0)                      # keeps x's memory layout
+        y = np.empty_like(x)                             # keeps x's memory layout
+        self._mask = np.empty_like(x, dtype=bool) if training else None   # only backward needs it
+
+        def relu(ix):                                    # ix selects some of the channels
+            np.maximum(x[ix], 0, out=y[ix])
+            if training:
+                np.greater(x[ix], 0, out=self._mask[ix])
+        _by_channel(relu, x)
+        return y
 
     def backward(self, grad, input_grad=True):
         if getattr(self, "_mask", None) is None:
             raise RuntimeError("call forward(x, training=True) before backward.")
-        return np.multiply(grad, self._mask)
+        grad = np.asarray(grad)
+        dx = np.empty_like(grad)
+        _by_channel(lambda ix: np.multiply(grad[ix], self._mask[ix], out=dx[ix]), grad)
+        return dx
 
     def __repr__(self):
         return "ReLU()"
@@ -241,20 +263,25 @@ class MaxPool2D(Layer):
             y, self._idx = pool2d(x, self.size, self.stride, return_indices=True)
             return y
         N, C, H, W = x.shape
-        x6 = x.reshape(N, C, H // 2, 2, W // 2, 2)                 # window (i, j) is x6[:, :, i, :, j, :]
-        rows = np.maximum(x6[:, :, :, 0], x6[:, :, :, 1])         # max of the two rows of each window
-        y = np.maximum(rows[..., 0], rows[..., 1])                # then of the two columns
-        if not training:
-            self._mask = None
-            return y
-        # Which of the 4 pixels won, 0..3 (the first one if several tie): one byte per window, built
-        # from "is it not tap t" flags as  w = nb0 * (1 + nb1 * (1 + nb2)).
-        taps = [x6[:, :, :, m, :, n] for m in (0, 1) for n in (0, 1)]
-        winner = np.not_equal(taps[2], y).view(np.uint8) + np.uint8(1)
-        winner *= np.not_equal(taps[1], y).view(np.uint8)
-        winner += np.uint8(1)
-        winner *= np.not_equal(taps[0], y).view(np.uint8)
-        self._mask = winner
+        y = np.empty_like(x, shape=(N, C, H // 2, W // 2))         # laid out like x
+        self._mask = np.empty_like(y, dtype=np.uint8) if training else None
+
+        def pool(ix):                                           # ix selects some of the channels
+            x6 = x[ix].reshape(N, -1, H // 2, 2, W // 2, 2)      # window (i, j) is x6[:, :, i, :, j, :]
+            rows = np.maximum(x6[:, :, :, 0], x6[:, :, :, 1])     # max of the two rows of each window
+            yp = np.maximum(rows[..., 0], rows[..., 1], out=y[ix])        # then of the two columns
+            if not training:
+                return
+            # Which of the 4 pixels won, 0..3 (the first one if several tie): one byte per window, built
+            # from "is it not tap t" flags as  w = nb0 * (1 + nb1 * (1 + nb2)).
+            taps = [x6[:, :, :, m, :, n] for m in (0, 1) for n in (0, 1)]
+            winner = self._mask[ix]
+            np.not_equal(taps[2], yp, out=winner.view(bool))
+            winner += np.uint8(1)
+            winner *= np.not_equal(taps[1], yp).view(np.uint8)
+            winner += np.uint8(1)
+            winner *= np.not_equal(taps[0], yp).view(np.uint8)
+        _by_channel(pool, x)
         return y
 
     def backward(self, grad, input_grad=True):
@@ -266,8 +293,11 @@ class MaxPool2D(Layer):
         N, C, H, W = self._x_shape
         # laid out like the gradient (channel-major when it is), each window's gradient to its winner
         dx = np.empty_like(grad, shape=(N, C, H, W))
-        for t, (m, n) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
-            np.multiply(grad, self._mask == t, out=dx[:, :, m::2, n::2])
+
+        def unpool(ix):                                         # ix selects some of the channels
+            for t, (m, n) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+                np.multiply(grad[ix], self._mask[ix] == t, out=dx[ix][:, :, m::2, n::2])
+        _by_channel(unpool, dx)
         return dx
 
     @property
@@ -328,15 +358,15 @@ class Dense(Layer):
         self.output_shape(x.shape)
         W = self.params["W"]
         self._x = x.astype(W.dtype, copy=False)
-        y = self._x @ W
+        y = matmul(self._x, W)                       # x @ W
         y += self.params["b"]
         return y
 
     def backward(self, grad, input_grad=True):
         grad = np.asarray(grad, dtype=self.params["W"].dtype)
-        self.grads["W"] = self._x.T @ grad
+        self.grads["W"] = matmul(self._x.T, grad)
         self.grads["b"] = grad.sum(axis=0)
-        return grad @ self.params["W"].T if input_grad else None
+        return matmul(grad, self.params["W"].T) if input_grad else None
 
     @property
     def label(self):
