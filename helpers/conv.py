@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _threads
 from ._checks import as_real_array, float_dtype, pair, positive_pair
 from ._threads import in_parallel, matmul, one_blas_thread, scratch
 
@@ -285,7 +286,8 @@ def conv2d(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
     return np.ascontiguousarray(out.squeeze(axis=squeeze) if squeeze else out)
 
 
-_BAND_VALUES = 2**18    # im2col values per band: 1 MB of float32, so a band's columns stay in the CPU cache
+_BAND_VALUES = 2**20    # values per band (4 MB of float32): smaller bands, though they fit the CPU cache,
+                        # cost more in Python overhead (a dozen numpy calls a band) than they save (measured)
 
 
 def _per_image_im2col(x4, w4, out_hw, stride, padding, dilation):
@@ -314,59 +316,97 @@ def _per_image_im2col(x4, w4, out_hw, stride, padding, dilation):
 def _banded_im2col(x4, w4, out_hw, stride, padding, dilation):
     """x4 (N, C, H, W), w4 (F, C, kh, kw) -> (N, F, H', W'), one image and one band of rows at a time.
 
-    im2col, arranged to be cheap for one photo. For a band of output rows, copy the input rows it
-    reads into a small zero-bordered buffer, then once per kernel column n (kw copies, not kh*kw),
-    keeping every stride-th column starting at n. Kernel row m needs those copies shifted down by m
-    rows: a view, not a copy (with a vertical stride s, the rows are first split into s phases so
-    that this stays true). So a band costs kh matrix products: out += W[:, :, m, :] @ shifted rows.
-    Bands are small enough to stay in the CPU cache, and they are shared out over the CPU cores;
-    the padded image is never built as a whole.
+    im2col, arranged to be cheap for one photo. For a band of output rows:
+
+    1. copy the input rows it reads into a zero-bordered buffer. With a stride s, split them into
+       s x s *phases* on the way (rows and columns 0, s, 2s, ... then 1, s+1, ...), so that every
+       later step reads whole rows instead of every s-th value;
+    2. once per kernel column n (kw copies, not kh*kw), copy the columns that tap n reads: the
+       columns of the band's im2col matrix, for kernel row 0 and for every row of the band;
+    3. multiply: every kernel row m by those columns, in one matrix product per phase;
+    4. kernel row m belongs m rows further down: add the kh products up, each shifted by its m.
+
+    Bands are shared out over the CPU cores; the padded image is never built as a whole.
     """
     N, C, H, W = x4.shape
     F, _, kh, kw = w4.shape
     (oh, ow), (sh, sw), (ph, pw), (dh, dw) = out_hw, stride, padding, dilation
-    weights = [w4[:, :, m, :].transpose(0, 2, 1).reshape(F, kw * C) for m in range(kh)]   # (F, kw*C) each
-    band = max(1, min(oh, _BAND_VALUES // (max(kw * C, F) * ow * sh)))   # output rows per band
+    # Kernel row m reads row phase (m*dh) % sh, from phase row (m*dh) // sh on. Kernel rows are
+    # taken phase by phase, so that those of one phase are neighbours in `products` below.
+    order = sorted(range(kh), key=lambda m: (m * dh) % sh)
+    by_phase = [[i for i, m in enumerate(order) if (m * dh) % sh == a] for a in range(sh)]
+    weights = w4[:, :, order, :].transpose(2, 0, 3, 1).reshape(kh * F, kw * C)  # rows (m, f), columns (n, c)
+    values_per_row = max(kw * C, kh * F) * ow * sh                       # in `shifted` or `products`
+    bands = -(-oh * values_per_row // _BAND_VALUES)                       # per image
+    threads = _threads.THREADS
+    if C * ow * (oh // threads) >= _threads.MIN_VALUES_PER_THREAD:
+        bands = -(-bands // threads) * threads       # a share for every core, if it is worth a thread
+    band = -(-oh // min(bands, oh))                                       # output rows per band
     need_max = (band - 1) * sh + dh * (kh - 1) + 1                       # input rows one band reads
+    rows_max = -(-need_max // sh)                                         # of them, in one phase
+    cols = ow + dw * (kw - 1) // sw                                       # input columns, in one phase
     out = np.empty((N, F, oh, ow), dtype=x4.dtype)
-
     starts = [(img, r0) for img in range(N) for r0 in range(0, oh, band)]
 
-    def bands(part):                                   # part: a slice of the list of band starts
-        # scratch buffers, reused from call to call (see helpers._threads): one band of the padded input,
-        padded = scratch("padded", (C, need_max, W + 2 * pw), x4.dtype)
-        # shifted[q, n, c, t] = padded row q + t*sh of channel c, columns n*dw, n*dw + sw, ...
-        shifted = scratch("shifted", (sh, kw, C, -(-need_max // sh), ow), x4.dtype)
-        product = scratch("product", (F, band * ow), x4.dtype)
+    def work(part):                                    # part: a slice of the list of band starts
+        # scratch buffers, reused from call to call (see helpers._threads)
+        # phases[a, b, c, t, u] = padded input, channel c, band row a + t*sh, column b + u*sw
+        phases = scratch("phases", (sh, sw, C, rows_max, cols), x4.dtype)
+        # shifted[a, n, c, t] = what kernel column n reads in band row a + t*sh
+        shifted = scratch("shifted", (sh, kw, C, rows_max * ow), x4.dtype)
+        # products[i, f, t] = kernel row order[i] of filter f times the row t of its phase
+        products = scratch("products", (kh, F, rows_max * ow), x4.dtype)
         for img, r0 in starts[part]:
             rows = min(band, oh - r0)
-            first = r0 * sh - ph                                  # image row of the buffer's row 0
-            need = (rows - 1) * sh + dh * (kh - 1) + 1
-            lo, hi = max(first, 0), min(first + need, H)          # the rows that are inside the image
-            padded[:, : lo - first] = 0
-            padded[:, lo - first : hi - first, :pw] = 0
-            padded[:, lo - first : hi - first, pw : pw + W] = x4[img, :, lo:hi]
-            padded[:, lo - first : hi - first, pw + W :] = 0
-            padded[:, hi - first : need] = 0
-            for q in range(sh):
+            first = r0 * sh - ph                                  # image row of the band's row 0
+            need = (rows - 1) * sh + dh * (kh - 1) + 1            # input rows this band reads
+            for a in range(sh):
+                t_end = -(-(need - a) // sh)                      # rows of phase a in the band
+                for b in range(sw):
+                    _copy_padded(phases[a, b, :, :t_end], x4[img], first + a, b - pw, sh, sw)
                 for n in range(kw):
-                    part = padded[:, q:need:sh, n * dw : n * dw + sw * (ow - 1) + 1 : sw]
-                    shifted[q, n, :, : part.shape[1]] = part
+                    b, u = (n * dw) % sw, (n * dw) // sw
+                    shifted[a, n, :, : t_end * ow].reshape(C, t_end, ow)[...] = phases[a, b, :, :t_end, u : u + ow]
+                if by_phase[a]:
+                    i0, i1 = by_phase[a][0], by_phase[a][-1] + 1
+                    np.matmul(weights[i0 * F : i1 * F], shifted[a, :, :, : t_end * ow].reshape(kw * C, -1),
+                              out=products[i0:i1, :, : t_end * ow].reshape((i1 - i0) * F, -1))
             acc = out[img, :, r0 : r0 + rows].reshape(F, rows * ow)   # a view into the result
-            prod = product[:, : rows * ow]
-            for m in range(kh):
-                q, t = (m * dh) % sh, (m * dh) // sh
-                cols = shifted[q, :, :, t : t + rows].reshape(kw * C, rows * ow)
-                if m == 0:
-                    np.matmul(weights[0], cols, out=acc)
+            for i, m in enumerate(order):
+                t = (m * dh) // sh
+                if i == 0:
+                    acc[...] = products[i, :, t * ow : (t + rows) * ow]
                 else:
-                    np.matmul(weights[m], cols, out=prod)
-                    acc += prod
+                    acc += products[i, :, t * ow : (t + rows) * ow]
 
     # One thread for the matrix library inside each of ours (see helpers._threads).
     with one_blas_thread():
-        in_parallel(bands, len(starts), values_per_item=band * ow * max(kw * C, F))
+        in_parallel(work, len(starts), values_per_item=C * band * ow)     # values a numpy call handles
     return out
+
+
+def _copy_padded(dst, x3, row, col, row_step, col_step):
+    """dst[c, t, u] = x3[c, row + t*row_step, col + u*col_step], or 0 where that is outside x3.
+
+    dst (C, T, U), x3 (C, H, W): a window of the zero-padded image, every step-th row and column.
+    """
+    _, T, U = dst.shape
+    t0, t1 = _inside(row, row_step, T, x3.shape[1])
+    u0, u1 = _inside(col, col_step, U, x3.shape[2])
+    for zeros in (dst[:, :t0], dst[:, t1:], dst[:, t0:t1, :u0], dst[:, t0:t1, u1:]):
+        if zeros.size:
+            zeros[...] = 0
+    if t1 > t0 and u1 > u0:
+        r, c = row + t0 * row_step, col + u0 * col_step
+        dst[:, t0:t1, u0:u1] = x3[:, r : r + (t1 - t0 - 1) * row_step + 1 : row_step,
+                                  c : c + (u1 - u0 - 1) * col_step + 1 : col_step]
+
+
+def _inside(start, step, count, size):
+    """(lo, hi): of the positions start + i*step, i = 0..count-1, those with lo <= i < hi lie in [0, size)."""
+    lo = min(count, max(0, -(start // step)))            # first i with start + i*step >= 0
+    hi = min(count, max(lo, -((start - size) // step)))  # first i with start + i*step >= size
+    return lo, hi
 
 
 def conv2d_loops(x, kernel, bias=None, stride=1, padding="valid", dilation=1):
