@@ -372,12 +372,13 @@ def _banded_im2col(x4, w4, out_hw, stride, padding, dilation):
                     np.matmul(weights[i0 * F : i1 * F], shifted[a, :, :, : t_end * ow].reshape(kw * C, -1),
                               out=products[i0:i1, :, : t_end * ow].reshape((i1 - i0) * F, -1))
             acc = out[img, :, r0 : r0 + rows].reshape(F, rows * ow)   # a view into the result
-            for i, m in enumerate(order):
-                t = (m * dh) // sh
-                if i == 0:
-                    acc[...] = products[i, :, t * ow : (t + rows) * ow]
-                else:
-                    acc += products[i, :, t * ow : (t + rows) * ow]
+            rows_of = [products[i, :, (m * dh) // sh * ow :][:, : rows * ow] for i, m in enumerate(order)]
+            if kh == 1:
+                acc[...] = rows_of[0]
+            else:
+                np.add(rows_of[0], rows_of[1], out=acc)
+                for more in rows_of[2:]:
+                    acc += more
 
     # One thread for the matrix library inside each of ours (see helpers._threads).
     with one_blas_thread():

@@ -21,7 +21,8 @@ receptive field laid out as a column, :func:`helpers.conv.im2col`) followed by o
 columns are kept for the backward pass and their buffer is reused from one step to the next. Feature
 maps are *stored* channel-major, (C, N, H, W) in memory, and handed out as (N, C, H, W) views of that
 memory: the matrix product then writes them without a transpose, and im2col reads them tap by tap in
-long contiguous runs. The shapes you see are always (N, C, H, W).
+long contiguous runs. The shapes you see are always (N, C, H, W). Every big step (the products,
+im2col, ReLU, pooling) is shared out over the CPU cores by helpers._threads, which says why.
 """
 from __future__ import annotations
 
