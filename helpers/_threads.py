@@ -33,8 +33,20 @@ def _cpu_count() -> int:
     return n or 1
 
 
-# At most 4: a shared server (JupyterHub) may show many cores that other people's notebooks are using.
-THREADS = min(4, _cpu_count())
+def _threads_wanted() -> int:
+    """How many threads to use: the cores, at most 4, and at most OMP_NUM_THREADS when it is set.
+
+    At most 4: a shared server (JupyterHub) may show many cores that other people's notebooks are
+    using. OMP_NUM_THREADS is how servers usually keep numpy's BLAS to fewer cores; we follow it.
+    """
+    n = min(4, _cpu_count())
+    try:
+        return max(1, min(n, int(os.environ.get("OMP_NUM_THREADS", n))))
+    except ValueError:                                 # e.g. OMP_NUM_THREADS="4,2" (nested): ignore it
+        return n
+
+
+THREADS = _threads_wanted()
 
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()

@@ -148,3 +148,13 @@ def test_relu_and_maxpool_split_over_channels(split_everything):
     dx = pool.backward(np.ones_like(y))
     assert dx.sum() == y.size and set(np.unique(dx)) <= {0.0, 1.0}
     np.testing.assert_array_equal(relu.forward(np.array([-1.0, 2.0])), [0.0, 2.0])   # 1-D: not split
+
+
+@pytest.mark.parametrize("env, expected", [(None, None), ("1", 1), ("64", None), ("0", 1), ("4,2", None)])
+def test_threads_follow_omp_num_threads(monkeypatch, env, expected):
+    if env is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", env)
+    cores = min(4, _threads._cpu_count())
+    assert _threads._threads_wanted() == (cores if expected is None else expected)
