@@ -158,3 +158,21 @@ def test_threads_follow_omp_num_threads(monkeypatch, env, expected):
         monkeypatch.setenv("OMP_NUM_THREADS", env)
     cores = min(4, _threads._cpu_count())
     assert _threads._threads_wanted() == (cores if expected is None else expected)
+
+
+def test_in_parallel_inside_a_pool_thread_runs_there(split_everything):
+    """Work that itself splits its work must not wait on a pool whose threads are all waiting."""
+    inner = []
+
+    def outer(part):
+        pool_thread = threading.current_thread().name.startswith("helpers")
+        _threads.in_parallel(lambda p: inner.append((pool_thread, p)), 4)
+
+    def run():
+        _threads.in_parallel(outer, 3)
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=20)
+    assert not runner.is_alive(), "in_parallel waited forever inside the pool"
+    from_pool = [p for in_pool, p in inner if in_pool]
+    assert from_pool and all(p == slice(0, 4) for p in from_pool)
