@@ -20,7 +20,7 @@ def execute(path: Path, timeout: int = 3600) -> float:
     start = time.perf_counter()
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=True,
+        store_widget_state=True, record_timing=False,   # no timestamps: a re-run changes only what changed
     )
     client.execute()
     seconds = time.perf_counter() - start

@@ -43,6 +43,9 @@ def test_notebook_is_stored_executed_in_order(path):
             continue
         errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
         assert not errors, f"code cell {i} stored an error: {errors[0].get('ename')}"
+        assert "execution" not in cell.get("metadata", {}), (
+            f"code cell {i} stores execution timestamps, which change on every run: use `make execute`"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
