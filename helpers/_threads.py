@@ -1,10 +1,12 @@
-"""What makes the convolution core fast on a laptop, kept apart from the maths in conv.py.
+"""What makes the convolution core and the training code fast on a laptop, kept apart from the maths.
 
-Three tools, each there because a measurement asked for it:
+Four tools, each there because a measurement asked for it:
 
 - :func:`in_parallel`      split independent work (bands of rows, images of a batch) over the CPU cores.
   numpy lets go of Python's global lock while it copies or multiplies large arrays, so plain
-  threads run those at the same time.
+  threads run those at the same time. Small arrays are not worth it: every numpy call hands the
+  lock back and forth between the threads, which costs a few microseconds each time.
+- :func:`matmul`           a matrix product split by columns over our threads (see below why not BLAS's).
 - :func:`scratch`          reuse the arrays that hold intermediate values instead of allocating new ones
   on every call: a fresh array of a megabyte or more comes from the operating system as untouched
   pages, and touching them costs more than the convolution itself (3 ms instead of 0.4 ms for a
@@ -53,8 +55,8 @@ _pool_lock = threading.Lock()
 _local = threading.local()       # per thread: scratch buffers, and whether it is one of the pool's
 
 
-# Handing work to another thread costs 30-80 microseconds here: less than a part of this many values
-# (float32: 512 kB, about 20 microseconds of copying) is not worth a thread.
+# Handing work to another thread cost 30-80 microseconds on a 2-core virtual machine: a part of fewer
+# values than this (float32: 512 kB, about 20 microseconds of copying) is not worth a thread.
 MIN_VALUES_PER_THREAD = 2**17
 
 
