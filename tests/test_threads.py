@@ -5,6 +5,7 @@ the thresholds are lowered: every split path then runs on tiny arrays, and must 
 unsplit code gives.
 """
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -18,12 +19,20 @@ from helpers.models import fashion_cnn
 from helpers.nn import MaxPool2D, ReLU, SoftmaxCrossEntropy
 
 
+@contextmanager
+def _splitting_everything(band_values):
+    """Three threads, and no part too small to get one; bands of ``band_values`` values."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_threads, "THREADS", 3)
+        mp.setattr(_threads, "MIN_VALUES_PER_THREAD", 1)
+        mp.setattr(conv_module, "_BAND_VALUES", band_values)
+        yield
+
+
 @pytest.fixture
-def split_everything(monkeypatch):
-    """Three threads, and no part too small to get one; bands of a few rows."""
-    monkeypatch.setattr(_threads, "THREADS", 3)
-    monkeypatch.setattr(_threads, "MIN_VALUES_PER_THREAD", 1)
-    monkeypatch.setattr(conv_module, "_BAND_VALUES", 64)
+def split_everything():
+    with _splitting_everything(band_values=64):
+        yield
 
 
 def test_in_parallel_covers_every_item_once_on_several_threads(split_everything):
@@ -98,10 +107,7 @@ def test_conv2d_split_over_threads_and_bands_equals_loops(case):
     rng = np.random.default_rng(seed)
     x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
     want = conv2d_loops(x, w, stride=stride, padding=padding, dilation=dilation)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_threads, "THREADS", 3)
-        mp.setattr(_threads, "MIN_VALUES_PER_THREAD", 1)
-        mp.setattr(conv_module, "_BAND_VALUES", 16)
+    with _splitting_everything(band_values=16):       # (hypothesis runs many cases per fixture)
         got = conv2d(x, w, stride=stride, padding=padding, dilation=dilation)
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
