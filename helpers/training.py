@@ -23,8 +23,11 @@ from .nn import Sequential, SoftmaxCrossEntropy
 
 __all__ = [
     "prepare", "fit", "evaluate", "predict_classes", "confusion_matrix", "History", "LivePlot",
-    "save_weights", "load_weights",
+    "save_weights", "load_weights", "should_train", "TRAIN_ENV",
 ]
+
+#: The environment variable that says whether a notebook trains its networks or loads the shipped weights.
+TRAIN_ENV = "CNN_COURSE_TRAIN"
 
 
 def prepare(images) -> np.ndarray:
@@ -249,6 +252,26 @@ def load_weights(path, model: Sequential) -> dict[str, np.ndarray]:
     params = {k: v for k, v in arrays.items() if k.split(".")[0].isdigit()}
     model.load_state_dict(params)
     return {k: v for k, v in arrays.items() if k not in params}
+
+
+def should_train(data_found: bool) -> bool:
+    """Whether a notebook trains its networks here, or loads the weights shipped in ``data/``.
+
+    ``CNN_COURSE_TRAIN`` decides: ``auto`` (the default) trains when the full dataset was found, ``1``
+    always trains (and fails without the data), ``0`` always loads. The shipped weights were made by the
+    notebook's own training cells, so loading them skips minutes of training and shows the same results.
+    """
+    setting = os.environ.get(TRAIN_ENV, "auto").strip().lower()
+    if setting in ("", "auto"):
+        return data_found
+    if setting in ("1", "yes", "true"):
+        if not data_found:
+            raise RuntimeError(f"{TRAIN_ENV}={setting} asks to train, but the full dataset was not found: "
+                               f"provide it (see README, Data) or unset {TRAIN_ENV} to load the shipped weights.")
+        return True
+    if setting in ("0", "no", "false"):
+        return False
+    raise ValueError(f"{TRAIN_ENV} must be auto, 1 or 0, not {setting!r}.")
 
 
 def _umask() -> int:
