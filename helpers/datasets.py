@@ -10,6 +10,15 @@ Where the files are looked for, in this order:
 3. for Fashion-MNIST, the Debian/Ubuntu package ``dataset-fashion-mnist`` (/usr/share/datasets/fashion-mnist);
 4. the official mirrors, if ``download=True`` (the default).
 
+The environment variable ``CNN_COURSE_DATA_SEARCH`` narrows that search, for tests and CI that must see
+what a machine without the dataset (or offline) sees, without uninstalling anything: a comma-separated
+list of the places to use, among ``env`` (the folder in ``CNN_COURSE_DATA``), ``cache``, ``system`` and
+``download``; ``none`` uses none of them. Unset or empty means all four. A folder passed as ``path=`` is
+always searched: the caller named it. For example::
+
+    CNN_COURSE_DATA_SEARCH=none make test            # as on a fresh machine without the data, offline
+    CNN_COURSE_DATA_SEARCH=env,cache,download ...    # as without the Debian package
+
 Every file is checked against a published SHA-256 before it is used: the .gz digest that the dataset's
 authors publish, or the digest of the decompressed content (the Debian package recompressed the files,
 so their .gz bytes differ while the content is identical). A download is written to a temporary file
@@ -31,10 +40,16 @@ import numpy as np
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "parse_idx", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
-    "ENV_VAR", "FASHION_LABELS", "cache_dir",
+    "ENV_VAR", "SEARCH_ENV", "SEARCH_PLACES", "FASHION_LABELS", "cache_dir", "search_places",
 ]
 
 ENV_VAR = "CNN_COURSE_DATA"
+
+#: The environment variable that narrows where the data is looked for (see the module docstring).
+SEARCH_ENV = "CNN_COURSE_DATA_SEARCH"
+
+#: Every place the search can use, in the order it uses them.
+SEARCH_PLACES = ("env", "cache", "system", "download")
 
 #: Class names of Fashion-MNIST, by label.
 FASHION_LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -104,6 +119,27 @@ class IDXFormatError(ValueError):
 def cache_dir() -> Path:
     """The project's download cache: ``.cache/datasets`` next to the helpers package."""
     return Path(__file__).resolve().parent.parent / ".cache" / "datasets"
+
+
+def search_places() -> tuple[str, ...]:
+    """The places the search uses, from ``CNN_COURSE_DATA_SEARCH`` (all of :data:`SEARCH_PLACES` if unset).
+
+    ``CNN_COURSE_DATA_SEARCH="cache, download"`` gives ``("cache", "download")``; ``none`` gives ``()``.
+    """
+    setting = os.environ.get(SEARCH_ENV, "").strip().lower()
+    if not setting:
+        return SEARCH_PLACES
+    words = [w.strip() for w in setting.split(",") if w.strip()]
+    if words == ["none"]:
+        return ()
+    unknown = [w for w in words if w not in SEARCH_PLACES]
+    if unknown or not words:
+        raise ValueError(
+            f"{SEARCH_ENV}={setting!r}: {', '.join(map(repr, unknown)) or 'no place'} is not a place to search. "
+            f"Use a comma-separated list of {', '.join(SEARCH_PLACES)} (for example 'cache,download'), or "
+            f"'none', or unset it to search everywhere."
+        )
+    return tuple(p for p in SEARCH_PLACES if p in words)
 
 
 # -- IDX ---------------------------------------------------------------------------------------------
@@ -243,15 +279,25 @@ def _not_found_message(dataset: str, searched, download_errors) -> str:
 def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
     if dataset not in DIGESTS:
         raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
+    places = search_places()
     folders = []
-    for given in (path, os.environ.get(ENV_VAR)):
+    for given, origin in ((path, "given as path="), (os.environ.get(ENV_VAR) if "env" in places else None,
+                                                      f"given in {ENV_VAR}")):
         if given:
             folder = Path(given).expanduser()
             if not folder.is_dir():
-                raise NotADirectoryError(f"{folder} (given as the data folder) is not a directory.")
+                raise NotADirectoryError(f"{folder} ({origin}) is not a directory.")
             folders.append(folder)
     cache_root = Path(cache) if cache is not None else cache_dir()
-    folders += [cache_root / dataset, *SYSTEM_DIRS[dataset]]
+    if "cache" in places:
+        folders.append(cache_root / dataset)
+    if "system" in places:
+        folders += SYSTEM_DIRS[dataset]
+    if download and "download" not in places:
+        download = False
+        skipped = [f"downloading is off: {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} leaves it out"]
+    else:
+        skipped = []
     contents, download_errors = {}, []
     for name in FILES:
         gz_digest, raw_digest = DIGESTS[dataset][name]
@@ -276,7 +322,10 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
                 continue
             except DatasetNotFoundError as exc:
                 download_errors.append(str(exc))
-        msg = _not_found_message(dataset, folders, download_errors)
+        msg = _not_found_message(dataset, folders, download_errors + skipped)
+        if places != SEARCH_PLACES:
+            msg += (f"\n(The search was narrowed by {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} to: "
+                    f"{', '.join(places) or 'none'}; unset it to search everywhere.)")
         if problems:
             msg = "Files were found but rejected:\n  - " + "\n  - ".join(problems) + "\n" + msg
         raise DatasetNotFoundError(msg)

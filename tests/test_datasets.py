@@ -27,6 +27,19 @@ from helpers.datasets import (
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 
 
+def _debian_searched() -> bool:
+    """The package is installed and the search may use it (CNN_COURSE_DATA_SEARCH can hide it, so that a
+    run pretending to be a machine without it skips these tests as that machine would)."""
+    try:
+        return DEBIAN.is_dir() and "system" in datasets.search_places()
+    except ValueError:
+        return DEBIAN.is_dir()
+
+
+needs_debian = pytest.mark.skipif(not _debian_searched(),
+                                  reason="the Debian package dataset-fashion-mnist is not installed (or hidden)")
+
+
 def idx_bytes(arr: np.ndarray) -> bytes:
     arr = np.asarray(arr, dtype=np.uint8)
     return bytes([0, 0, 0x08, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
@@ -54,6 +67,7 @@ def fake(monkeypatch, tmp_path):
         monkeypatch.setitem(datasets.DIGESTS, dataset, digests)
         monkeypatch.setitem(datasets.SYSTEM_DIRS, dataset, ())
     monkeypatch.delenv(datasets.ENV_VAR, raising=False)
+    monkeypatch.delenv(datasets.SEARCH_ENV, raising=False)
     server = tmp_path / "server"
     server.mkdir()
     for k, v in gzipped.items():
@@ -182,7 +196,7 @@ def test_a_missing_user_folder_is_an_error(fake, tmp_path):
         load_mnist(path=tmp_path / "nope", cache=fake.cache)
 
 
-@pytest.mark.skipif(not DEBIAN.is_dir(), reason="the Debian package dataset-fashion-mnist is not installed")
+@needs_debian
 def test_debian_files_are_the_official_files():
     """Rebuild the official .gz from each Debian .gz (file name and original time stamp back in the
     gzip header, same deflate stream) and compare with the published digest; check the content digest."""
@@ -197,8 +211,87 @@ def test_debian_files_are_the_official_files():
         assert hashlib.sha256(gzip.decompress(data)).hexdigest() == raw_digest
 
 
-@pytest.mark.skipif(not DEBIAN.is_dir(), reason="the Debian package dataset-fashion-mnist is not installed")
-def test_fashion_mnist_from_the_debian_package(tmp_path):
+@needs_debian
+def test_fashion_mnist_from_the_debian_package(tmp_path, monkeypatch):
+    monkeypatch.delenv(datasets.ENV_VAR, raising=False)
     (xtr, ytr), (xte, yte) = load_fashion_mnist(cache=tmp_path, download=False)
     assert xtr.shape == (60000, 28, 28) and xte.shape == (10000, 28, 28) and xtr.dtype == np.uint8
     assert np.bincount(ytr).tolist() == [6000] * 10 and np.bincount(yte).tolist() == [1000] * 10
+
+
+# -- CNN_COURSE_DATA_SEARCH: see what a machine without the data sees, without uninstalling anything ----
+
+@pytest.fixture
+def everywhere(fake, tmp_path, monkeypatch):
+    """The same four files in a CNN_COURSE_DATA folder, the cache, a system folder, and on the mirror."""
+    places = {"env": tmp_path / "env", "cache": fake.cache / "mnist", "system": tmp_path / "system"}
+    for folder in places.values():
+        folder.mkdir(parents=True)
+        for k, v in fake.gzipped.items():
+            (folder / (k + ".gz")).write_bytes(v)
+    monkeypatch.setenv(datasets.ENV_VAR, str(places["env"]))
+    monkeypatch.setitem(datasets.SYSTEM_DIRS, "mnist", (places["system"],))
+    return places
+
+
+def _opened(monkeypatch):
+    """Record every file the search reads, and every URL it fetches."""
+    seen = []
+    real_read = Path.read_bytes
+
+    def read_bytes(self):
+        seen.append(str(self))
+        return real_read(self)
+
+    def urlopen(url, timeout=None):
+        seen.append(url)
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return seen
+
+
+@pytest.mark.parametrize("place", ["env", "cache", "system"])
+def test_the_search_can_be_narrowed_to_one_place(everywhere, fake, monkeypatch, place):
+    monkeypatch.setenv(datasets.SEARCH_ENV, place)
+    seen = _opened(monkeypatch)
+    (xtr, _), _ = load_mnist(cache=fake.cache)
+    assert xtr.shape == (6, 28, 28)
+    assert seen and all(s.startswith(str(everywhere[place])) for s in seen), seen
+
+
+def test_search_none_finds_nothing_and_downloads_nothing_and_says_why(everywhere, fake, monkeypatch):
+    monkeypatch.setenv(datasets.SEARCH_ENV, "none")
+    seen = _opened(monkeypatch)
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_mnist(cache=fake.cache, mirrors=fake.mirrors)
+    assert seen == []
+    assert f"{datasets.SEARCH_ENV}='none'" in str(info.value) and "downloading is off" in str(info.value)
+    # a folder the caller names is still searched
+    (xtr, _), _ = load_mnist(path=everywhere["env"], cache=fake.cache)
+    assert xtr.shape == (6, 28, 28)
+
+
+def test_search_download_only_fetches_even_when_the_files_are_elsewhere(everywhere, fake, monkeypatch, tmp_path):
+    monkeypatch.setenv(datasets.SEARCH_ENV, " Download ")
+    cache = tmp_path / "fresh"
+    (xtr, _), _ = load_mnist(cache=cache, mirrors=fake.mirrors)
+    assert xtr.shape == (6, 28, 28) and sorted(p.name for p in (cache / "mnist").iterdir()) == sorted(
+        f + ".gz" for f in FILES)
+
+
+@pytest.mark.parametrize("setting", ["cache,sytem", "0", "yes", ",", "none,cache"])
+def test_a_misspelt_search_setting_is_a_clear_error(fake, monkeypatch, setting):
+    monkeypatch.setenv(datasets.SEARCH_ENV, setting)
+    with pytest.raises(ValueError, match="env, cache, system, download"):
+        load_mnist(cache=fake.cache, download=False)
+
+
+@pytest.mark.skipif(not DEBIAN.is_dir(), reason="the Debian package dataset-fashion-mnist is not installed")
+def test_the_debian_package_can_be_hidden_without_uninstalling_it(tmp_path, monkeypatch):
+    monkeypatch.delenv(datasets.ENV_VAR, raising=False)
+    monkeypatch.setenv(datasets.SEARCH_ENV, "env,cache")
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_fashion_mnist(cache=tmp_path)
+    assert str(DEBIAN) not in str(info.value).split("Three ways")[0]
