@@ -30,9 +30,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import math
 import os
 import tempfile
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path
 
@@ -40,6 +43,7 @@ import numpy as np
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "parse_idx", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
+    "CacheWarning",
     "ENV_VAR", "SEARCH_ENV", "SEARCH_PLACES", "FASHION_LABELS", "cache_dir", "search_places",
 ]
 
@@ -116,6 +120,10 @@ class IDXFormatError(ValueError):
     """The bytes are not a well-formed IDX file."""
 
 
+class CacheWarning(UserWarning):
+    """A download could not be saved in the cache folder (read-only, full): it is used from memory."""
+
+
 def cache_dir() -> Path:
     """The project's download cache: ``.cache/datasets`` next to the helpers package."""
     return Path(__file__).resolve().parent.parent / ".cache" / "datasets"
@@ -145,6 +153,7 @@ def search_places() -> tuple[str, ...]:
 # -- IDX ---------------------------------------------------------------------------------------------
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPE_NAMES = "0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64"
 
 
 def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
@@ -153,11 +162,14 @@ def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
     data = bytes(data)
     if len(data) < 4:
         raise IDXFormatError(f"{name} is {len(data)} bytes long: too short to be an IDX file (truncated?).")
-    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+    if data[0] != 0 or data[1] != 0:
         raise IDXFormatError(
-            f"{name} does not start like an IDX file (magic bytes {data[:4].hex()}). Is it still gzip-compressed, "
-            "or a different file?"
+            f"{name} does not start like an IDX file (magic bytes {data[:4].hex()}, expected 0000 then a type "
+            "code and the number of dimensions). Is it still gzip-compressed (1f8b...), or a different file?"
         )
+    if data[2] not in _IDX_TYPES:
+        raise IDXFormatError(f"{name} declares the value type code 0x{data[2]:02X}, which IDX does not define "
+                             f"(known: {_IDX_TYPE_NAMES}). The file is damaged or not an IDX file.")
     dtype, ndim = np.dtype(_IDX_TYPES[data[2]]), data[3]
     if ndim == 0:
         raise IDXFormatError(f"{name} declares 0 dimensions.")
@@ -165,7 +177,7 @@ def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
     if len(data) < header:
         raise IDXFormatError(f"{name} is truncated inside its header ({len(data)} of {header} bytes).")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize      # Python ints: 4 dims of 2**21 overflow int64
     if len(data) < expected:
         raise IDXFormatError(
             f"{name} is truncated: its header announces shape {shape} ({expected:,} bytes) but it has "
@@ -182,11 +194,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# The largest file, train-images, is 47,040,016 bytes: a .gz that inflates to more is not one of ours
+# (and might be a "zip bomb" that would fill the memory), so stop reading there.
+_MAX_CONTENT = 2**26
+
+
 def _decompress(data: bytes, where: str) -> bytes:
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            content = f.read(_MAX_CONTENT + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise ChecksumError(f"{where} is not a complete gzip file ({exc}).") from exc
+    if len(content) > _MAX_CONTENT:
+        raise ChecksumError(f"{where} inflates to more than {_MAX_CONTENT:,} bytes: it is not one of the dataset's "
+                            "files. Delete it and get the files again.")
+    return content
 
 
 def _verified_content(path: Path, gz_digest: str, raw_digest: str | None) -> bytes:
@@ -221,10 +243,8 @@ def _candidates(folder: Path, dataset: str, name: str):
             yield sub / fname
 
 
-def _download(dataset: str, name: str, dest_dir: Path, gz_digest: str, mirrors, timeout: float) -> Path:
-    """Fetch ``name``.gz from the first mirror that works; verify; write atomically. Returns the path."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / (name + ".gz")
+def _download(name: str, gz_digest: str, mirrors, timeout: float) -> bytes:
+    """Fetch ``name``.gz from the first mirror that works and verify it. Returns its bytes."""
     errors = []
     for base in mirrors:
         url = base + name + ".gz"
@@ -237,9 +257,19 @@ def _download(dataset: str, name: str, dest_dir: Path, gz_digest: str, mirrors, 
         if _sha256(data) != gz_digest:
             errors.append(f"{url}: SHA-256 mismatch ({len(data):,} bytes; truncated or altered download)")
             continue
-        _atomic_write(dest, data)
-        return dest
+        return data
     raise DatasetNotFoundError("\n  ".join([f"could not download {name}.gz:"] + errors))
+
+
+def _store(dest_dir: Path, name: str, data: bytes) -> str | None:
+    """Save a verified download in the cache; if that fails (read-only folder, disk full), say why and go on:
+    the data is in memory, so this run need not fail. Returns the reason it was not saved, or None."""
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(dest_dir / (name + ".gz"), data)
+    except OSError as exc:
+        return f"{name}.gz: {type(exc).__name__}: {exc}"
+    return None
 
 
 def _atomic_write(dest: Path, data: bytes) -> None:
@@ -298,7 +328,7 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
         skipped = [f"downloading is off: {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} leaves it out"]
     else:
         skipped = []
-    contents, download_errors = {}, []
+    contents, download_errors, unsaved = {}, [], []
     for name in FILES:
         gz_digest, raw_digest = DIGESTS[dataset][name]
         problems = []
@@ -310,15 +340,19 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
                         break
                     except ChecksumError as exc:
                         problems.append(str(exc))
+                    except OSError as exc:                  # unreadable (permissions, a broken disk)
+                        problems.append(f"{candidate} could not be read: {type(exc).__name__}: {exc}")
             if name in contents:
                 break
         if name in contents:
             continue
         if download:
             try:
-                fetched = _download(dataset, name, cache_root / dataset, gz_digest,
-                                    MIRRORS[dataset] if mirrors is None else mirrors, timeout)
-                contents[name] = _decompress(fetched.read_bytes(), str(fetched))
+                fetched = _download(name, gz_digest, MIRRORS[dataset] if mirrors is None else mirrors, timeout)
+                contents[name] = _decompress(fetched, f"the download of {name}.gz")
+                reason = _store(cache_root / dataset, name, fetched)
+                if reason:
+                    unsaved.append(reason)
                 continue
             except DatasetNotFoundError as exc:
                 download_errors.append(str(exc))
@@ -329,13 +363,26 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
         if problems:
             msg = "Files were found but rejected:\n  - " + "\n  - ".join(problems) + "\n" + msg
         raise DatasetNotFoundError(msg)
+    if unsaved:
+        warnings.warn(
+            f"{dataset} was downloaded and is used from memory, but it could not be saved in the cache folder "
+            f"{cache_root / dataset}:\n  " + "\n  ".join(unsaved) + "\nIt will be downloaded again next time. To "
+            "keep it, make that folder writable, or pass cache='a/folder/you/can/write' (or save the files "
+            f"yourself in a folder and set {ENV_VAR} to it).",
+            CacheWarning, stacklevel=3)
     arrays = {name: parse_idx(data, name) for name, data in contents.items()}
     out = []
     for split in ("train", "t10k"):
         images, labels = arrays[f"{split}-images-idx3-ubyte"], arrays[f"{split}-labels-idx1-ubyte"]
-        if images.ndim != 3 or images.dtype != np.uint8 or labels.ndim != 1 or len(images) != len(labels):
-            raise IDXFormatError(f"{split}: images {images.dtype} {images.shape} and labels {labels.dtype} "
-                                 f"{labels.shape} do not fit together.")
+        wrong = [what for what, bad in (
+            (f"images should be uint8 (N, H, W), not {images.dtype} {images.shape}",
+             images.ndim != 3 or images.dtype != np.uint8),
+            (f"labels should be uint8 (N,), not {labels.dtype} {labels.shape}",
+             labels.ndim != 1 or labels.dtype != np.uint8),
+            (f"there are {len(images):,} images but {len(labels):,} labels", len(images) != len(labels)),
+        ) if bad]
+        if wrong:
+            raise IDXFormatError(f"the {split} files do not fit together: " + "; ".join(wrong) + ".")
         out.append((images, labels))
     return tuple(out)
 
