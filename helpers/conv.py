@@ -36,9 +36,11 @@ from .shapes import output_size, resolve_padding, window_tap
 __all__ = ["output_size", "resolve_padding", "conv2d", "conv2d_loops", "im2col", "col2im"]
 
 # 1. The output size -----------------------------------------------------------------------------------
-# output_size(n, k, padding, stride, dilation) and resolve_padding("same" -> zeros per side) live in
-# helpers/shapes.py, because pooling needs them too; they are imported above and belong to this
-# module's API (helpers.conv.output_size).
+# Along an axis of n pixels, with p zeros added on each side, a kernel spanning k pixels fits
+# floor((n + 2p - k) / s) + 1 times when it steps s pixels at a time (a dilation d makes it span
+# d(k - 1) + 1 pixels):   output_size(28, 3) == 26,   output_size(7, 3, padding=1, stride=2) == 4.
+# output_size, and resolve_padding ("same" -> the zeros per side), are written in helpers/shapes.py
+# because pooling needs them too; imported above, helpers.conv.output_size is the same function.
 
 
 # 2. The definition, as loops ----------------------------------------------------------------------------
