@@ -6,6 +6,7 @@ Notebook 07 builds and trains CNNs out of these::
     SoftmaxCrossEntropy                                    the loss (softmax and cross-entropy fused)
     Sequential                                             a stack of layers, with a summary table
     SGD  Adam                                              optimizers (in helpers.optim)
+    BatchNorm2D  BatchNorm1D                               batch normalisation (notebook 09, at the end)
 
 Every layer follows the same contract:
 
@@ -467,15 +468,32 @@ class SoftmaxCrossEntropy:
 
 
 class Sequential:
-    """Layers applied one after the other. ``model(x)`` runs them in inference mode."""
+    """Layers applied one after the other. ``model(x)`` runs them in inference mode.
+
+    ``model.forward(x)`` runs them in the model's mode: training (the default, or after ``train()``)
+    or evaluation (after ``eval()``): Dropout drops values and BatchNorm uses the batch's statistics
+    only in training mode. ``forward(x, training=...)`` overrides the mode for one call (fit and
+    evaluate do that).
+    """
 
     def __init__(self, layers):
         self.layers = list(layers)
+        self.training = True
         for layer in self.layers:
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential takes Layer objects, got {type(layer).__name__}.")
 
-    def forward(self, x, training=True):
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode: Dropout drops, BatchNorm normalises with each batch's own statistics."""
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        """Evaluation mode: Dropout passes everything, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    def forward(self, x, training=None):
+        training = self.training if training is None else training
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
@@ -532,8 +550,10 @@ class Sequential:
         return "\n".join(lines)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Every parameter under a name like ``"0.W"`` (layer index, parameter name)."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params.items()}
+        """Every parameter under a name like ``"0.W"`` (layer index, parameter name), and the statistics
+        some layers keep for evaluation (BatchNorm's running mean and variance, ``layer.buffers``)."""
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in {**layer.params, **getattr(layer, "buffers", {})}.items()}
 
     def load_state_dict(self, state) -> None:
         """Copy parameters in from :meth:`state_dict`'s format; shapes must match exactly."""
@@ -545,11 +565,194 @@ class Sequential:
         for key, value in state.items():
             i, name = key.split(".")
             layer = self.layers[int(i)]
+            store = layer.params if name in layer.params else layer.buffers
             value = np.asarray(value)
-            if value.shape != layer.params[name].shape:
-                raise ValueError(f"{key}: the model has shape {layer.params[name].shape}, the file {value.shape}.")
-            layer.params[name] = value.astype(layer.params[name].dtype)
+            if value.shape != store[name].shape:
+                raise ValueError(f"{key}: the model has shape {store[name].shape}, the file {value.shape}.")
+            store[name] = value.astype(store[name].dtype)
 
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)
         return f"Sequential([\n    {inner},\n])"
+
+
+# -- Batch normalisation (notebook 09) ---------------------------------------------------------------
+
+
+class _BatchNorm(Layer):
+    """What BatchNorm1D and BatchNorm2D share; they differ only in which axes are one "channel".
+
+    Both work on the values laid out as rows, one row per channel: (C, M) with M values each.
+    """
+
+    def __init__(self, channels: int, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32):
+        super().__init__()
+        if not isinstance(channels, (int, np.integer)) or channels < 1:
+            raise ValueError(f"channels must be a positive int, got {channels!r}.")
+        if not 0 < momentum <= 1:
+            raise ValueError(f"momentum is the weight of the newest batch in the running statistics, "
+                             f"in (0, 1], got {momentum!r}.")
+        self.channels, self.momentum, self.eps = int(channels), float(momentum), float(eps)
+        self.params["gamma"] = np.ones(channels, dtype=dtype)     # scale: starts as "keep the spread"
+        self.params["beta"] = np.zeros(channels, dtype=dtype)     # shift: starts as "keep the mean at 0"
+        # statistics for evaluation: saved with the weights (Sequential.state_dict), not trained
+        self.buffers = {"running_mean": np.zeros(channels, dtype=dtype),
+                        "running_var": np.ones(channels, dtype=dtype)}
+        self._xhat = None
+
+    def _rows(self, x):               # the input as (C, M) rows
+        raise NotImplementedError
+
+    def _unrows(self, rows, shape):   # (C, M) rows back to the input's shape
+        raise NotImplementedError
+
+    def forward(self, x, training=True):
+        x = self._check(x)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        rows = self._rows(x.astype(gamma.dtype, copy=False))
+        C, M = rows.shape
+        if training:
+            mean = rows.mean(axis=1, dtype=np.float64)
+            var = _row_var(rows, mean)
+            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+            # the running variance is the unbiased estimate (M - 1 in the denominator), as in PyTorch
+            rm += (self.momentum * (mean - rm)).astype(rm.dtype)
+            rv += (self.momentum * (var * M / max(M - 1, 1) - rv)).astype(rv.dtype)
+        else:
+            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
+        inv_std = (1.0 / np.sqrt(np.asarray(var, dtype=np.float64) + self.eps)).astype(gamma.dtype)
+        mean = np.asarray(mean).astype(gamma.dtype)
+        xhat = np.empty_like(rows)
+        y = np.empty_like(rows)
+
+        def normalise(part):                               # part: a range of channels
+            np.subtract(rows[part], mean[part, None], out=xhat[part])
+            xhat[part] *= inv_std[part, None]
+            np.multiply(xhat[part], gamma[part, None], out=y[part])
+            y[part] += beta[part, None]
+        in_parallel(normalise, C, values_per_item=M)
+        if training:
+            self._xhat, self._inv_std, self._shape = xhat, inv_std, x.shape
+        return self._unrows(y, x.shape)
+
+    def backward(self, grad, input_grad=True):
+        if self._xhat is None:
+            raise RuntimeError("call forward(x, training=True) before backward.")
+        gamma = self.params["gamma"]
+        g = self._rows(np.asarray(grad, dtype=gamma.dtype))
+        xhat, inv_std = self._xhat, self._inv_std
+        C, M = g.shape
+        dbeta = g.sum(axis=1, dtype=np.float64)
+        dgamma = np.einsum("cm,cm->c", g, xhat, dtype=np.float64) if C * M < 2**16 else _row_dot(g, xhat)
+        self.grads["beta"] = dbeta.astype(gamma.dtype)
+        self.grads["gamma"] = dgamma.astype(gamma.dtype)
+        if not input_grad:
+            return None
+        # dL/dx = gamma / (sigma M) * (M g - sum(g) - xhat * sum(g * xhat)), per channel (notebook 09)
+        #       = gamma / sigma * (g - mean(g) - xhat * mean(g * xhat))
+        scale = (gamma * inv_std).astype(gamma.dtype)
+        mean_g = (dbeta / M).astype(gamma.dtype)
+        mean_gx = (dgamma / M).astype(gamma.dtype)
+        dx = np.empty_like(g)
+
+        def back(part):
+            np.multiply(xhat[part], mean_gx[part, None], out=dx[part])
+            np.subtract(g[part], dx[part], out=dx[part])
+            dx[part] -= mean_g[part, None]
+            dx[part] *= scale[part, None]
+        in_parallel(back, C, values_per_item=M)
+        return self._unrows(dx, self._shape)
+
+    def astype(self, dtype):
+        super().astype(dtype)
+        self.buffers = {k: v.astype(dtype) for k, v in self.buffers.items()}
+        return self
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.channels}, momentum={self.momentum}, eps={self.eps})"
+
+    @property
+    def label(self):
+        return f"{type(self).__name__} {self.channels}"
+
+
+def _row_var(rows, mean):
+    """Variance of each row of ``rows`` (C, M) around ``mean`` (C,), accumulated in float64."""
+    out = np.empty(rows.shape[0])
+
+    def var(part):
+        d = rows[part] - mean[part, None].astype(rows.dtype)
+        out[part] = np.einsum("cm,cm->c", d, d, dtype=np.float64) / rows.shape[1]
+    in_parallel(var, rows.shape[0], values_per_item=rows.shape[1])
+    return out
+
+
+def _row_dot(a, b):
+    """sum(a * b) along each row of two (C, M) arrays, in float64, shared out over the cores."""
+    out = np.empty(a.shape[0])
+
+    def dot(part):
+        out[part] = np.einsum("cm,cm->c", a[part], b[part], dtype=np.float64)
+    in_parallel(dot, a.shape[0], values_per_item=a.shape[1])
+    return out
+
+
+class BatchNorm2D(_BatchNorm):
+    """Batch normalisation of feature maps: each channel normalised over the batch and the positions.
+
+    forward, training:   mu_c, var_c = mean and variance of x[:, c] over (N, H, W)
+                         xhat = (x - mu_c) / sqrt(var_c + eps),   y = gamma_c * xhat + beta_c
+                         running_mean/var += momentum * (batch statistic - running one)
+    forward, evaluation: the same with the running mean and variance in place of the batch's
+    backward, with M = N*H*W values per channel and g = dL/dy:
+        dL/dbeta_c  = sum g,    dL/dgamma_c = sum g * xhat
+        dL/dx       = gamma_c / (sqrt(var_c + eps) M) * (M g - sum g - xhat * sum g * xhat)
+
+    x (N, C, H, W) -> y (N, C, H, W). Feature maps stored channel-major (see the module docstring) are
+    read and written without copies.
+    """
+
+    def _check(self, x):
+        x = _check_input(x, 4, "BatchNorm2D", "a batch of feature maps (N, C, H, W)")
+        if x.shape[1] != self.channels:
+            raise ValueError(f"BatchNorm2D({self.channels}) got {x.shape[1]} channels (shape {x.shape}).")
+        return x
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4 or input_shape[1] != self.channels:
+            raise ValueError(f"BatchNorm2D({self.channels}) expects (N, {self.channels}, H, W), "
+                             f"got {tuple(input_shape)}.")
+        return tuple(input_shape)
+
+    def _rows(self, x):
+        N, C, H, W = x.shape
+        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)   # free if channel-major
+
+    def _unrows(self, rows, shape):
+        N, C, H, W = shape
+        return rows.reshape(C, N, H, W).transpose(1, 0, 2, 3)      # channel-major, seen as (N, C, H, W)
+
+
+class BatchNorm1D(_BatchNorm):
+    """Batch normalisation of vectors (N, D): each feature normalised over the batch. Same formulas as
+    BatchNorm2D with M = N. Goes between a Dense layer and its ReLU."""
+
+    def _check(self, x):
+        x = _check_input(x, 2, "BatchNorm1D", f"a batch of vectors (N, {self.channels})")
+        if x.shape[1] != self.channels:
+            raise ValueError(f"BatchNorm1D({self.channels}) got {x.shape[1]} features (shape {x.shape}).")
+        return x
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 2 or input_shape[1] != self.channels:
+            raise ValueError(f"BatchNorm1D({self.channels}) expects (N, {self.channels}), got {tuple(input_shape)}.")
+        return tuple(input_shape)
+
+    def _rows(self, x):
+        return np.ascontiguousarray(x.T)
+
+    def _unrows(self, rows, shape):
+        return rows.T
+
+
+__all__ += ["BatchNorm1D", "BatchNorm2D"]
