@@ -141,8 +141,6 @@ def multiply_adds(model, input_shape) -> list[tuple[str, int]]:
     sum over its layers. The rest (ReLU, pooling, additions) is counted as 0: a few operations per value,
     small next to the products. ``input_shape`` is (C, H, W) or (N, C, H, W) (N is ignored).
     """
-    from .nn import Conv2D as _Conv2D, Dense as _Dense
-
     shape = (1,) + tuple(input_shape[-3:])
 
     def count(layer, shape):
@@ -157,10 +155,10 @@ def multiply_adds(model, input_shape) -> list[tuple[str, int]]:
                 s = inner.output_shape(s)
             return total
         out = layer.output_shape(shape)
-        if isinstance(layer, _Conv2D):
+        if isinstance(layer, Conv2D):
             kh, kw = layer.kernel_size
             return int(np.prod(out[1:])) * layer.in_channels * kh * kw
-        if isinstance(layer, _Dense):
+        if isinstance(layer, Dense):
             return layer.in_features * layer.out_features
         return 0
 
