@@ -756,3 +756,207 @@ class BatchNorm1D(_BatchNorm):
 
 
 __all__ += ["BatchNorm1D", "BatchNorm2D"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Modern architectures (notebook 10): global average pooling and residual blocks
+# ---------------------------------------------------------------------------------------------------------
+
+class GlobalAvgPool2D(Layer):
+    """The mean of each feature map: (N, C, H, W) -> (N, C), one number per channel.
+
+    In place of Flatten followed by a big dense layer: the dense layer after it then has C inputs, not
+    C x H x W (Network in Network, 2013; ResNet). Backward: each of the H x W pixels of a map receives
+    1 / (H x W) of the gradient of its mean.
+    """
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"GlobalAvgPool2D expects feature maps (N, C, H, W), got {tuple(input_shape)}.")
+        return tuple(input_shape[:2])
+
+    def forward(self, x, training=True):
+        x = _check_input(x, 4, "GlobalAvgPool2D", "a batch of feature maps (N, C, H, W)")
+        self._x_shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, grad, input_grad=True):
+        if getattr(self, "_x_shape", None) is None:
+            raise RuntimeError("call forward before backward.")
+        if not input_grad:
+            return None
+        N, C, H, W = self._x_shape
+        grad = np.asarray(grad)
+        # channel-major like the conv layers' maps (see the module docstring), seen as (N, C, H, W)
+        dx = np.empty((C, N, H, W), dtype=grad.dtype)
+        dx[...] = (grad.T / grad.dtype.type(H * W))[:, :, None, None]
+        return dx.transpose(1, 0, 2, 3)
+
+    @property
+    def label(self):
+        return "GlobalAvgPool2D"
+
+    def __repr__(self):
+        return "GlobalAvgPool2D()"
+
+
+class _Nested(dict):
+    """The ``params`` (or ``grads``) of a block, as one flat dict over the layers inside it.
+
+    Keys are ``"<part><i>_<name>"``, e.g. ``"body2_W"`` for the weights of the third layer of the body:
+    no dots, so Sequential.state_dict's ``"layer.name"`` keys stay two-part. Reading and writing go
+    straight to the inner layer's own dict, so optimizers and load_state_dict change the inner layers.
+    """
+
+    def __init__(self, parts, attr):
+        super().__init__()
+        self._parts, self._attr = parts, attr      # parts: [(prefix, [layers])]
+
+    def _where(self, key):
+        prefix_i, _, name = key.partition("_")
+        for prefix, layers in self._parts:
+            if prefix_i.startswith(prefix) and prefix_i[len(prefix):].isdigit():
+                i = int(prefix_i[len(prefix):])
+                if i < len(layers):
+                    return getattr(layers[i], self._attr), name
+        raise KeyError(key)
+
+    def __getitem__(self, key):
+        d, name = self._where(key)
+        return d[name]
+
+    def __setitem__(self, key, value):
+        d, name = self._where(key)
+        d[name] = value
+
+    def __contains__(self, key):
+        try:
+            d, name = self._where(key)
+        except KeyError:
+            return False
+        return name in d
+
+    def keys(self):
+        return [f"{prefix}{i}_{name}" for prefix, layers in self._parts for i, layer in enumerate(layers)
+                for name in getattr(layer, self._attr)]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def values(self):
+        return [self[k] for k in self.keys()]
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def __repr__(self):
+        return repr({k: getattr(v, "shape", v) for k, v in self.items()})
+
+
+class Residual(Layer):
+    """A residual block: y = ReLU(body(x) + shortcut(x)) (He et al., 2016).
+
+    ``body`` is a list of layers, typically Conv2D 3x3, ReLU, Conv2D 3x3 (with padding "same", so the
+    shape is kept). The ``shortcut`` is the identity (``None``), or a list of layers that bring x to the
+    body's output shape when the body changes it, usually one 1x1 Conv2D with the body's stride (a
+    *projection*). ``relu=False`` leaves out the final ReLU.
+
+    forward   y = relu(body(x) + shortcut(x))
+    backward  with g the gradient after the final ReLU, the sum sends g unchanged down both paths:
+              dL/dx = body.backward(g) + shortcut.backward(g)      (= ... + g for the identity)
+    The "+ g" is the point: however small the body's gradient gets, the identity passes g through
+    untouched, so a deep stack of blocks keeps a usable gradient in its first layers.
+
+    The parameters of the inner layers appear in ``params`` and ``grads`` under flat names
+    (``"body0_W"``, ``"short0_b"``, ...), so Sequential, the optimizers and save/load work unchanged.
+    """
+
+    def __init__(self, body, shortcut=None, relu: bool = True):
+        super().__init__()
+        self.body = list(body.layers if isinstance(body, Sequential) else body)
+        self.shortcut = [] if shortcut is None else list(
+            shortcut.layers if isinstance(shortcut, Sequential) else shortcut)
+        if not self.body:
+            raise ValueError("a Residual block needs at least one layer in its body.")
+        for layer in self.body + self.shortcut:
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Residual takes Layer objects, got {type(layer).__name__}.")
+        self.relu = ReLU() if relu else None
+        parts = [("body", self.body), ("short", self.shortcut)]
+        self.params = _Nested(parts, "params")
+        self.grads = _Nested(parts, "grads")
+
+    @staticmethod
+    def _chain(layers, shape):
+        for layer in layers:
+            shape = layer.output_shape(shape)
+        return tuple(shape)
+
+    def output_shape(self, input_shape):
+        body = self._chain(self.body, input_shape)
+        short = self._chain(self.shortcut, input_shape)
+        if body != short:
+            raise ValueError(
+                f"the body's output {body} and the shortcut's {short} must have the same shape to be added. "
+                "When the body changes the number of channels or the size, give the shortcut a 1x1 Conv2D "
+                "with the body's output channels and stride, e.g. shortcut=[Conv2D(C_in, C_out, 1, stride=2)].")
+        return body
+
+    def forward(self, x, training=True):
+        x = _check_input(x, 4, "Residual", "a batch of feature maps (N, C, H, W)")
+        self.output_shape(x.shape)
+        out = x
+        for layer in self.body:
+            out = layer.forward(out, training=training)
+        short = x
+        for layer in self.shortcut:
+            short = layer.forward(short, training=training)
+        y = np.add(out, short, dtype=out.dtype)      # keeps the conv output's channel-major layout
+        return self.relu.forward(y, training=training) if self.relu is not None else y
+
+    def backward(self, grad, input_grad=True):
+        g = self.relu.backward(grad) if self.relu is not None else np.asarray(grad)
+        gb = g
+        for i, layer in enumerate(reversed(self.body)):
+            gb = layer.backward(gb, input_grad=input_grad or i < len(self.body) - 1)
+        gs = g
+        for i, layer in enumerate(reversed(self.shortcut)):
+            gs = layer.backward(gs, input_grad=input_grad or i < len(self.shortcut) - 1)
+        if not input_grad:
+            return None
+        return np.add(gb, gs, dtype=gb.dtype)
+
+    def layers(self):
+        """Every layer inside the block: the body's, then the shortcut's."""
+        return self.body + self.shortcut
+
+    def astype(self, dtype):
+        for layer in self.layers():
+            layer.astype(dtype)
+        return self
+
+    @property
+    def label(self):
+        """Short: the convolutions of each path, e.g. "Residual [3x3 16->32 s2, 3x3 32->32] + 1x1 16->32 s2"."""
+        def short(layer):
+            if isinstance(layer, Conv2D):
+                (kh, kw), s = layer.kernel_size, layer.stride[0]
+                return f"{kh}x{kw} {layer.in_channels}->{layer.out_channels}" + (f" s{s}" if s != 1 else "")
+            return None if isinstance(layer, ReLU) else layer.label
+
+        body = ", ".join(t for t in map(short, self.body) if t)
+        path = ", ".join(t for t in map(short, self.shortcut) if t) or "identity"
+        return f"Residual [{body}] + {path}"
+
+    def __repr__(self):
+        short = "None" if not self.shortcut else "[" + ", ".join(map(repr, self.shortcut)) + "]"
+        return f"Residual([{', '.join(map(repr, self.body))}], shortcut={short}, relu={self.relu is not None})"
+
+
+__all__ += ["GlobalAvgPool2D", "Residual"]
