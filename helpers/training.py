@@ -10,7 +10,6 @@ the optimizer change the weights. One epoch: every training image once, in a new
 """
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 import time
@@ -110,17 +109,18 @@ class LivePlot:
     """Loss and accuracy curves drawn into one image that is replaced in place while training runs.
 
     In a notebook: ``display(plot.widget)`` (fit does it when ``live=True``). The picture is a PNG in an
-    ipywidgets.Image, so the output does not grow with each update.
+    ipywidgets.Image, drawn the way the explorers draw their plots (helpers.widgets.panels.FigurePanel),
+    so the output does not grow with each update.
     """
 
     def __init__(self, title: str = "", figsize=(9, 3.2)):
-        import ipywidgets as widgets
-        from matplotlib.figure import Figure
+        from .widgets.panels import FigurePanel
 
-        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.panel = FigurePanel(figsize=figsize, dpi=80)
+        self.figure = self.panel.figure
         self.ax_loss, self.ax_acc = self.figure.subplots(1, 2)
         self.title = title
-        self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.widget = self.panel.image
 
     def update(self, history: History, steps_per_epoch: int) -> None:
         ax, bx = self.ax_loss, self.ax_acc
@@ -144,9 +144,7 @@ class LivePlot:
             if a.lines:
                 a.legend(loc="best", fontsize=8)
             a.grid(alpha=0.3)
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=80)
-        self.widget.value = buf.getvalue()
+        self.panel.show()        # the axes change with the data: the whole figure is drawn
 
 
 def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 128, validation=None,
