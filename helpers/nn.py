@@ -578,6 +578,8 @@ class Sequential:
 
 # -- Batch normalisation (notebook 09) ---------------------------------------------------------------
 
+from ._threads import in_parallel  # noqa: E402  (the section's own import, kept with it)
+
 
 class _BatchNorm(Layer):
     """What BatchNorm1D and BatchNorm2D share; they differ only in which axes are one "channel".
