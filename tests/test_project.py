@@ -41,16 +41,6 @@ def test_readme_gives_the_two_set_up_commands_that_ci_runs():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_every_notebook_starts_with_the_same_setup_cell():
-    import json
-
-    setup = (ROOT / "notebooks" / "_setup_cell.py").read_text().strip()
-    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(nb_path.read_text())["cells"]
-        first_code = next(c for c in cells if c["cell_type"] == "code")
-        assert "".join(first_code["source"]).strip() == setup, f"{nb_path.name}: first code cell is not _setup_cell.py"
-
-
 def test_colab_and_binder_links_point_at_the_repository_the_notebooks_fetch():
     import re as _re
 
