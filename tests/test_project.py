@@ -41,6 +41,14 @@ def test_readme_gives_the_two_set_up_commands_that_ci_runs():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
+def test_readme_lists_every_module_of_the_helpers_package():
+    readme = (ROOT / "README.md").read_text()
+    modules = sorted(p.name for p in (ROOT / "helpers").glob("*.py") if p.name != "__init__.py")
+    modules += sorted(p.name + "/" for p in (ROOT / "helpers").iterdir() if (p / "__init__.py").exists())
+    missing = [m for m in modules if f"`helpers/{m}`" not in readme]
+    assert not missing, f"README's helpers table does not list {missing}"
+
+
 def test_colab_and_binder_links_point_at_the_repository_the_notebooks_fetch():
     import re as _re
 
