@@ -7,24 +7,21 @@ BIN    := $(VENV)/bin
 
 .PHONY: lab test test-fast test-colab bench execute clean
 
-# One stamp per set of extras: `make lab` installs only what the notebooks need (no pytest, playwright
-# or ruff); `make test` adds the test tools; `make bench` adds what the benchmarks compare against.
-$(VENV)/.created:
+# One stamp per set of packages: `make bench` needs the course alone; `make lab` adds JupyterLab (what
+# a learner needs, no pytest, playwright or ruff); `make test` adds the test tools.
+$(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e .
 	touch $@
 
-$(VENV)/.installed-lab: pyproject.toml $(VENV)/.created
+$(VENV)/.installed-lab: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -e ".[lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-lab
 	$(BIN)/python -m pip install -e ".[test]"
-	touch $@
-
-$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-lab
-	$(BIN)/python -m pip install -e ".[bench]"
 	touch $@
 
 # As root (a container, a cloud VM) Jupyter refuses to start without --allow-root.
@@ -58,13 +55,13 @@ test-colab: $(COLAB_VENV)/.installed
 	CNN_COURSE_TRAIN=0 $(COLAB_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_widgets_*.py \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/sanitize.cfg notebooks
 
-# Speed, measured side by side: every benchmarks/bench*.py in turn (the convolution core against OpenCV
-# and scipy, a training step against PyTorch on the CPU when it is installed: pip install torch, the
-# explorers' redraws). Every one runs even when another misses a target; the misses are listed at the
-# end, and the exit status is non-zero if there was any.
+# Speed, measured side by side: every benchmarks/bench*.py in turn (the convolution core against its
+# loops and OpenCV, a training step against PyTorch on the CPU when it is installed: pip install torch,
+# the explorers' redraws). Every one runs even when another misses a target; the misses are listed at
+# the end, and the exit status is non-zero if there was any.
 BENCHMARKS := $(sort $(basename $(notdir $(wildcard benchmarks/bench*.py))))
 
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed
 	@missed=""; \
 	for b in $(BENCHMARKS); do \
 		echo; echo "=== benchmarks/$$b.py"; \

@@ -192,8 +192,15 @@ def test_offline_with_nothing_found_lists_the_ways_to_get_the_data(fake, monkeyp
 
 
 def test_a_missing_user_folder_is_an_error(fake, tmp_path):
-    with pytest.raises(NotADirectoryError):
+    with pytest.raises(NotADirectoryError, match="given as path="):
         load_mnist(path=tmp_path / "nope", cache=fake.cache)
+
+
+@pytest.mark.parametrize("setting", ["nope", "1", "~/no/such/folder"])
+def test_a_data_variable_that_is_not_a_folder_names_the_variable(fake, monkeypatch, setting):
+    monkeypatch.setenv(datasets.ENV_VAR, setting)
+    with pytest.raises(NotADirectoryError, match=f"given in {datasets.ENV_VAR}"):
+        load_mnist(cache=fake.cache, download=False)
 
 
 @needs_debian
