@@ -18,11 +18,12 @@ Shapes: images are (N, C, H, W), vectors (N, D); N is the batch. Parameters are 
 is built with ``dtype=np.float64`` (or converted with ``Sequential.astype``), as the gradient checks do.
 
 Speed, for the curious: a training step spends its time in the convolutions, done as im2col (every
-receptive field laid out as a column, :func:`helpers.conv.im2col`) followed by one matrix product. The
-columns are kept for the backward pass and their buffer is reused from one step to the next. Feature
-maps are stored channel-major in memory (:class:`ChannelMajor` says what that means and why); the
-shapes you see are always (N, C, H, W). Every big step (the products, im2col, ReLU, pooling) is shared
-out over the CPU cores by helpers._threads, which says why.
+receptive field laid out as a column, :func:`helpers.conv.im2col`) followed by one matrix product; the
+layers call its twin in helpers.fast_conv, which copies on every core. The columns are kept for the
+backward pass and their buffer is reused from one step to the next. Feature maps are stored
+channel-major in memory (:class:`ChannelMajor` says what that means and why); the shapes you see are
+always (N, C, H, W). Every big step (the products, im2col, ReLU, pooling) is shared out over the CPU
+cores by helpers._threads, which says why.
 """
 from __future__ import annotations
 
