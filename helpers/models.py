@@ -4,7 +4,8 @@
     fashion_dense()     Flatten -> Dense 128 ReLU -> Dense 10
     fashion_cnn()       Conv 32 3x3 same ReLU -> MaxPool 2 -> Conv 64 3x3 same ReLU -> MaxPool 2
                         -> Flatten -> Dense 128 ReLU -> Dense 10
-    alexnet()           the AlexNet of the source material, with the ReLUs it left out put back
+    alexnet()           the AlexNet of the source material, with the ReLUs it left out put back and a bias
+                        per filter in its convolutions (which the source leaves out)
 """
 from __future__ import annotations
 
@@ -43,11 +44,15 @@ def fashion_cnn(seed: int = 0) -> Sequential:
 
 
 def alexnet(n_classes: int = 1000, relu_between_linear: bool = True, seed: int = 0) -> Sequential:
-    """AlexNet as in the source material: (N, 3, 224, 224) -> (N, n_classes).
+    """The AlexNet of the source material: (N, 3, 224, 224) -> (N, n_classes).
 
-    ``relu_between_linear=False`` gives the source's version exactly, which has no ReLU between its
-    linear layers (the original network has them; without them the three linear layers collapse into
-    one linear map on the dropout-masked features).
+    Its layer list, filter counts, kernels, strides and paddings are the source's. Two differences:
+
+    - ``relu_between_linear=True`` (the default) puts back the ReLUs between the linear layers, which the
+      original network has and the source leaves out (without them the three linear layers collapse into
+      one linear map on the dropout-masked features); ``False`` leaves them out, as the source does.
+    - Our convolutions have one bias per filter (1,184 in all); the source's have none (``bias=False``).
+      So the source counts 61,264,904 parameters and this model 61,266,088, with or without the ReLUs.
     """
     s = [int(v) for v in _seeds(seed, 8)]
     layers = [
@@ -67,8 +72,9 @@ def alexnet(n_classes: int = 1000, relu_between_linear: bool = True, seed: int =
     return Sequential(layers)
 
 
-#: How notebook 07 trains :func:`fashion_cnn`: Adam on batches of 128, one learning rate per epoch (three
-#: epochs at 0.001, then lowered so the last steps settle instead of bouncing around the minimum).
+#: A fixed learning-rate schedule for :func:`fashion_cnn` (Adam, batches of 128, one rate per epoch: three
+#: epochs at 0.001, then lower), used by the training benchmark. Notebook 07 does not use it: there the
+#: rate is lowered when the validation loss stops improving, a choice made on the validation set.
 CNN_LR_SCHEDULE = (1e-3, 1e-3, 1e-3, 3e-4, 1e-4)
 
 
