@@ -49,7 +49,8 @@ def colorize(values, cmap: str = "gray", vmin: float | None = None, vmax: float 
 
     NaN (and other non-finite values) become :data:`NAN_RGB`. Limits default to the array's min and max.
     """
-    v = np.asarray(values, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):      # beyond float32: drawn as "no value"
+        v = np.asarray(values, dtype=np.float32)
     finite = np.isfinite(v)
     if vmin is None or vmax is None:
         ok = v[finite]
@@ -60,7 +61,7 @@ def colorize(values, cmap: str = "gray", vmin: float | None = None, vmax: float 
     scale = 255.0 / span if span > 0 else 0.0
     with np.errstate(invalid="ignore", over="ignore"):
         idx = np.clip((v - np.float32(vmin)) * np.float32(scale), 0, 255)
-    idx = np.where(finite, idx, 0).astype(np.uint8) if not finite.all() else idx.astype(np.uint8)
+        idx = np.where(finite, idx, 0).astype(np.uint8)
     rgb = lut(cmap)[idx]
     if not finite.all():
         rgb[~finite] = NAN_RGB
