@@ -614,28 +614,36 @@ class _BatchNorm(Layer):
         gamma, beta = self.params["gamma"], self.params["beta"]
         rows = self._rows(x.astype(gamma.dtype, copy=False))
         C, M = rows.shape
-        if training:
-            mean = rows.mean(axis=1, dtype=np.float64)
-            var = _row_var(rows, mean)
-            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
-            # the running variance is the unbiased estimate (M - 1 in the denominator), as in PyTorch
-            rm += (self.momentum * (mean - rm)).astype(rm.dtype)
-            rv += (self.momentum * (var * M / max(M - 1, 1) - rv)).astype(rv.dtype)
-        else:
-            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        inv_std = (1.0 / np.sqrt(np.asarray(var, dtype=np.float64) + self.eps)).astype(gamma.dtype)
-        mean = np.asarray(mean).astype(gamma.dtype)
-        xhat = np.empty_like(rows)
         y = np.empty_like(rows)
+        if not training:                                   # y = x * a + b with the running statistics
+            a = (gamma / np.sqrt(self.buffers["running_var"] + self.eps)).astype(gamma.dtype)
+            b = (beta - self.buffers["running_mean"] * a).astype(gamma.dtype)
 
-        def normalise(part):                               # part: a range of channels
+            def apply(part):                               # part: a range of channels
+                np.multiply(rows[part], a[part, None], out=y[part])
+                y[part] += b[part, None]
+            in_parallel(apply, C, values_per_item=M)
+            return self._unrows(y, x.shape)
+        mean, var = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
+        xhat = np.empty_like(rows)
+
+        def centre(part):                                  # the mean, x - mean, and the variance
+            mean[part] = rows[part].mean(axis=1)
             np.subtract(rows[part], mean[part, None], out=xhat[part])
+            var[part] = np.einsum("cm,cm->c", xhat[part], xhat[part]) / M
+        in_parallel(centre, C, values_per_item=M)
+        inv_std = (1 / np.sqrt(var + self.eps)).astype(gamma.dtype)
+
+        def normalise(part):
             xhat[part] *= inv_std[part, None]
             np.multiply(xhat[part], gamma[part, None], out=y[part])
             y[part] += beta[part, None]
         in_parallel(normalise, C, values_per_item=M)
-        if training:
-            self._xhat, self._inv_std, self._shape = xhat, inv_std, x.shape
+        # running statistics for evaluation; the variance's is unbiased (M - 1), as in PyTorch
+        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        rm += (self.momentum * (mean - rm)).astype(rm.dtype)
+        rv += (self.momentum * (var * (M / max(M - 1, 1)) - rv)).astype(rv.dtype)
+        self._xhat, self._inv_std, self._shape = xhat, inv_std, x.shape
         return self._unrows(y, x.shape)
 
     def backward(self, grad, input_grad=True):
@@ -645,17 +653,19 @@ class _BatchNorm(Layer):
         g = self._rows(np.asarray(grad, dtype=gamma.dtype))
         xhat, inv_std = self._xhat, self._inv_std
         C, M = g.shape
-        dbeta = g.sum(axis=1, dtype=np.float64)
-        dgamma = np.einsum("cm,cm->c", g, xhat, dtype=np.float64) if C * M < 2**16 else _row_dot(g, xhat)
-        self.grads["beta"] = dbeta.astype(gamma.dtype)
-        self.grads["gamma"] = dgamma.astype(gamma.dtype)
+        dbeta, dgamma = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
+
+        def sums(part):
+            dbeta[part] = g[part].sum(axis=1)
+            dgamma[part] = np.einsum("cm,cm->c", g[part], xhat[part])
+        in_parallel(sums, C, values_per_item=M)
+        self.grads["beta"], self.grads["gamma"] = dbeta, dgamma
         if not input_grad:
             return None
         # dL/dx = gamma / (sigma M) * (M g - sum(g) - xhat * sum(g * xhat)), per channel (notebook 09)
         #       = gamma / sigma * (g - mean(g) - xhat * mean(g * xhat))
-        scale = (gamma * inv_std).astype(gamma.dtype)
-        mean_g = (dbeta / M).astype(gamma.dtype)
-        mean_gx = (dgamma / M).astype(gamma.dtype)
+        scale = gamma * inv_std
+        mean_g, mean_gx = dbeta / M, dgamma / M
         dx = np.empty_like(g)
 
         def back(part):
@@ -677,27 +687,6 @@ class _BatchNorm(Layer):
     @property
     def label(self):
         return f"{type(self).__name__} {self.channels}"
-
-
-def _row_var(rows, mean):
-    """Variance of each row of ``rows`` (C, M) around ``mean`` (C,), accumulated in float64."""
-    out = np.empty(rows.shape[0])
-
-    def var(part):
-        d = rows[part] - mean[part, None].astype(rows.dtype)
-        out[part] = np.einsum("cm,cm->c", d, d, dtype=np.float64) / rows.shape[1]
-    in_parallel(var, rows.shape[0], values_per_item=rows.shape[1])
-    return out
-
-
-def _row_dot(a, b):
-    """sum(a * b) along each row of two (C, M) arrays, in float64, shared out over the cores."""
-    out = np.empty(a.shape[0])
-
-    def dot(part):
-        out[part] = np.einsum("cm,cm->c", a[part], b[part], dtype=np.float64)
-    in_parallel(dot, a.shape[0], values_per_item=a.shape[1])
-    return out
 
 
 class BatchNorm2D(_BatchNorm):
