@@ -72,6 +72,27 @@ def alexnet(n_classes: int = 1000, relu_between_linear: bool = True, seed: int =
 CNN_LR_SCHEDULE = (1e-3, 1e-3, 1e-3, 3e-4, 1e-4)
 
 
+def fashion_cnn_bn(seed: int = 0, dropout: float = 0.3) -> Sequential:
+    """Notebook 09's improved CNN: :func:`fashion_cnn` with batch normalisation after each convolution
+    and after the first dense layer (before the ReLU), and dropout before the last layer.
+
+        Conv 32 3x3 same -> BatchNorm -> ReLU -> MaxPool 2 -> Conv 64 3x3 same -> BatchNorm -> ReLU
+        -> MaxPool 2 -> Flatten -> Dense 128 -> BatchNorm -> ReLU -> Dropout -> Dense 10
+    """
+    from .nn import BatchNorm1D, BatchNorm2D
+
+    s = _seeds(seed, 5)
+    return Sequential([
+        Conv2D(1, 32, 3, padding="same", rng=int(s[0])), BatchNorm2D(32), ReLU(), MaxPool2D(2),
+        Conv2D(32, 64, 3, padding="same", rng=int(s[1])), BatchNorm2D(64), ReLU(), MaxPool2D(2),
+        Flatten(), Dense(64 * 7 * 7, 128, rng=int(s[2])), BatchNorm1D(128), ReLU(),
+        Dropout(dropout, rng=int(s[4])), Dense(128, 10, rng=int(s[3])),
+    ])
+
+
+__all__ += ["fashion_cnn_bn"]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Notebook 10: LeNet-5, a small residual network, and counting multiply-adds
 # ---------------------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ the optimizer change the weights. One epoch: every training image once, in a new
 """
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 import time
@@ -110,17 +109,18 @@ class LivePlot:
     """Loss and accuracy curves drawn into one image that is replaced in place while training runs.
 
     In a notebook: ``display(plot.widget)`` (fit does it when ``live=True``). The picture is a PNG in an
-    ipywidgets.Image, so the output does not grow with each update.
+    ipywidgets.Image, drawn the way the explorers draw their plots (helpers.widgets.panels.FigurePanel),
+    so the output does not grow with each update.
     """
 
     def __init__(self, title: str = "", figsize=(9, 3.2)):
-        import ipywidgets as widgets
-        from matplotlib.figure import Figure
+        from .widgets.panels import FigurePanel
 
-        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.panel = FigurePanel(figsize=figsize, dpi=80)
+        self.figure = self.panel.figure
         self.ax_loss, self.ax_acc = self.figure.subplots(1, 2)
         self.title = title
-        self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.widget = self.panel.image
 
     def update(self, history: History, steps_per_epoch: int) -> None:
         ax, bx = self.ax_loss, self.ax_acc
@@ -144,21 +144,21 @@ class LivePlot:
             if a.lines:
                 a.legend(loc="best", fontsize=8)
             a.grid(alpha=0.3)
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=80)
-        self.widget.value = buf.getvalue()
+        self.panel.show()        # the axes change with the data: the whole figure is drawn
 
 
 def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 128, validation=None,
         rng=0, progress: bool = True, live: bool = False, title: str = "", plot_every: int = 50,
-        on_epoch_end=None, history: History | None = None, lr_schedule=None) -> History:
+        on_epoch_end=None, history: History | None = None, lr_schedule=None, augment=None) -> History:
     """Train ``model`` on images ``x`` (uint8 (N, H, W) or float (N, C, H, W)) with labels ``y``.
 
     Each epoch visits the images in a new random order (seeded by ``rng``), batch by batch. Shows a
     tqdm progress bar (``progress``) and, in a notebook, a live plot of the curves (``live``), updated
     every ``plot_every`` steps and at the end of each epoch. ``validation=(x_val, y_val)`` is evaluated
     after every epoch. ``on_epoch_end(epoch, model, history)`` is called after that (e.g. to save a
-    snapshot of the filters). ``lr_schedule(epoch)``, if given, sets the optimizer's learning rate at the
+    snapshot of the filters); if it returns True, training stops there (early stopping).
+    ``augment(batch, rng)``, if given, changes each training batch before it goes in (see
+    helpers.augment). ``lr_schedule(epoch)``, if given, sets the optimizer's learning rate at the
     start of each epoch (1, 2, ...). Pass an earlier ``history`` to continue it. Returns the History.
     """
     from tqdm.auto import tqdm
@@ -191,7 +191,7 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
         for step, i in enumerate(range(0, len(x), batch_size), 1):
             t0 = time.perf_counter()
             idx = order[i:i + batch_size]
-            xb, yb = _as_input(x[idx]), y[idx]
+            xb, yb = _as_input(x[idx] if augment is None else augment(x[idx], rng)), y[idx]
             scores = model.forward(xb, training=True)
             loss = loss_fn.forward(scores, yb)
             model.backward(loss_fn.backward())
@@ -213,8 +213,8 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
             history.val_acc.append(va)
         if plot is not None:
             plot.update(history, steps_per_epoch)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch, model, history)
+        if on_epoch_end is not None and on_epoch_end(epoch, model, history) is True:
+            break
     bar.close()
     return history
 

@@ -117,9 +117,9 @@ def test_filter_explorer_slider_changes_the_picture(digits):
     x, _ = digits
     snaps = {e: (Conv2D(1, 4, 3, padding="same", rng=e).params["W"], np.zeros(4, np.float32)) for e in (0, 1, 2)}
     ex = FilterExplorer(snaps, x[:3])
-    before = ex.png
+    before = ex.snapshot()
     ex.epoch.value = 0
-    assert ex.png != before and ex.maps.shape == (4, 28, 28)
+    assert ex.snapshot() != before and ex.maps.shape == (4, 28, 28)
     ex.image.value = 2
     assert ex.maps.shape == (4, 28, 28)
     assert mosaic(np.ones((5, 2, 2)), cols=4).shape == (5, 11)
