@@ -793,7 +793,7 @@ class GlobalAvgPool2D(Layer):
 
 
 class _Nested(dict):
-    """The ``params`` (or ``grads``) of a block, as one flat dict over the layers inside it.
+    """The ``params`` (or ``grads``, ``buffers``) of a block, as one flat dict over the layers inside it.
 
     Keys are ``"<part><i>_<name>"``, e.g. ``"body2_W"`` for the weights of the third layer of the body:
     no dots, so Sequential.state_dict's ``"layer.name"`` keys stay two-part. Reading and writing go
@@ -809,7 +809,7 @@ class _Nested(dict):
         for prefix, layers in self._parts:
             if prefix_i.startswith(prefix) and prefix_i[len(prefix):].isdigit():
                 i = int(prefix_i[len(prefix):])
-                if i < len(layers):
+                if i < len(layers) and hasattr(layers[i], self._attr):
                     return getattr(layers[i], self._attr), name
         raise KeyError(key)
 
@@ -830,7 +830,7 @@ class _Nested(dict):
 
     def keys(self):
         return [f"{prefix}{i}_{name}" for prefix, layers in self._parts for i, layer in enumerate(layers)
-                for name in getattr(layer, self._attr)]
+                for name in getattr(layer, self._attr, {})]
 
     def __iter__(self):
         return iter(self.keys())
@@ -883,6 +883,7 @@ class Residual(Layer):
         parts = [("body", self.body), ("short", self.shortcut)]
         self.params = _Nested(parts, "params")
         self.grads = _Nested(parts, "grads")
+        self.buffers = _Nested(parts, "buffers")   # statistics kept for evaluation (batch normalisation's)
 
     @staticmethod
     def _chain(layers, shape):
