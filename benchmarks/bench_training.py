@@ -30,6 +30,7 @@ import numpy as np
 
 from benchmarks.bench import SLOWER_LIMIT, baseline_helpers, timeit
 from helpers.models import fashion_cnn, fashion_dense
+from helpers.nn import SoftmaxCrossEntropy
 from helpers.optim import Adam
 
 BATCH = 128

@@ -717,12 +717,11 @@ class BatchNorm2D(_BatchNorm):
         return tuple(input_shape)
 
     def _rows(self, x):
-        N, C, H, W = x.shape
-        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)   # free if channel-major
+        return ChannelMajor.to_matrix(x)                          # (C, N*H*W), free if channel-major
 
     def _unrows(self, rows, shape):
         N, C, H, W = shape
-        return rows.reshape(C, N, H, W).transpose(1, 0, 2, 3)      # channel-major, seen as (N, C, H, W)
+        return ChannelMajor.from_matrix(rows, N, (H, W))          # channel-major, seen as (N, C, H, W)
 
 
 class BatchNorm1D(_BatchNorm):
@@ -779,10 +778,9 @@ class GlobalAvgPool2D(Layer):
             return None
         N, C, H, W = self._x_shape
         grad = np.asarray(grad)
-        # channel-major like the conv layers' maps (see the module docstring), seen as (N, C, H, W)
-        dx = np.empty((C, N, H, W), dtype=grad.dtype)
-        dx[...] = (grad.T / grad.dtype.type(H * W))[:, :, None, None]
-        return dx.transpose(1, 0, 2, 3)
+        dx = ChannelMajor.empty((N, C, H, W), grad.dtype)        # like the conv layers' maps
+        dx[...] = (grad / grad.dtype.type(H * W))[:, :, None, None]
+        return dx
 
     @property
     def label(self):
