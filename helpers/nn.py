@@ -789,10 +789,10 @@ class GlobalAvgPool2D(Layer):
             return None
         N, C, H, W = self._x_shape
         grad = np.asarray(grad)
-        # channel-major like the conv layers' maps (see the module docstring), seen as (N, C, H, W)
-        dx = np.empty((C, N, H, W), dtype=grad.dtype)
-        dx[...] = (grad.T / grad.dtype.type(H * W))[:, :, None, None]
-        return dx.transpose(1, 0, 2, 3)
+        # channel-major like the conv layers' maps (see ChannelMajor)
+        dx = ChannelMajor.empty((N, C, H, W), grad.dtype)
+        dx[...] = (grad / grad.dtype.type(H * W))[:, :, None, None]
+        return dx
 
     @property
     def label(self):
@@ -951,6 +951,8 @@ class Residual(Layer):
             if isinstance(layer, Conv2D):
                 (kh, kw), s = layer.kernel_size, layer.stride[0]
                 return f"{kh}x{kw} {layer.in_channels}->{layer.out_channels}" + (f" s{s}" if s != 1 else "")
+            if isinstance(layer, _BatchNorm):
+                return "BN"
             return None if isinstance(layer, ReLU) else layer.label
 
         body = ", ".join(t for t in map(short, self.body) if t)
