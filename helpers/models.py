@@ -5,6 +5,9 @@
     fashion_cnn()       Conv 32 3x3 same ReLU -> MaxPool 2 -> Conv 64 3x3 same ReLU -> MaxPool 2
                         -> Flatten -> Dense 128 ReLU -> Dense 10
     alexnet()           the AlexNet of the source material, with the ReLUs it left out put back
+    lenet5()            LeNet-5 (1998) for 28x28 images (notebook 10)
+    fashion_resnet()    a small residual network for Fashion-MNIST (notebook 10)
+    multiply_adds()     multiply-adds per image, layer by layer, from a model's layer list
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ Notebook 07 builds and trains CNNs out of these::
     Sequential                                             a stack of layers, with a summary table
     SGD  Adam                                              optimizers (in helpers.optim)
     BatchNorm2D  BatchNorm1D                               batch normalisation (notebook 09, at the end)
+    GlobalAvgPool2D  Residual                              global pooling, residual blocks (notebook 10, at the end)
 
 Every layer follows the same contract:
 
