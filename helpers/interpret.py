@@ -269,8 +269,8 @@ def smoothgrad(model: Sequential, x, classes, samples: int = 32, noise: float = 
 
 
 # -- class-model visualisation ----------------------------------------------------------------------------
-def class_model(model: Sequential, target: int, shape=(1, 28, 28), steps: int = 200, lr: float = 0.1,
-                l2: float = 0.01, blur_every: int = 4, blur_sigma: float = 0.5, start: float = 0.0,
+def class_model(model: Sequential, target: int, shape=(1, 28, 28), steps: int = 150, lr: float = 0.02,
+                l2: float = 0.1, blur_every: int = 2, blur_sigma: float = 1.0, start: float = 0.0,
                 clip: tuple[float, float] | None = (0.0, 1.0), rng=0) -> tuple[np.ndarray, list[float]]:
     """Gradient ascent on the input for one class (Simonyan et al., 2014), with regularisation.
 

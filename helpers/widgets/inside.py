@@ -43,15 +43,15 @@ class FeatureMapExplorer(Explorer):
         self.labels = None if labels is None else np.asarray(labels)
         self.class_names = class_names
         # the layers whose output is a stack of feature maps: the convolutional part
-        shape, options = (1, *images.shape[1:]), []
+        shape, options, self._channels = (1, *images.shape[1:]), [], {}
         for i, lay in enumerate(model.layers):
             shape = lay.output_shape(shape)
             if len(shape) != 4:
                 break
             options.append((f"{i}: {lay.label}", i))
+            self._channels[i] = shape[1]
         if not options:
             raise ValueError("the model has no layer whose output is a stack of feature maps.")
-        self._convs = dict(options)
         first_relu = next((i for _, i in options if model.layers[i].label == "ReLU"), options[0][1])
         self.image = widgets.IntSlider(value=int(image), min=0, max=len(images) - 1, description="test image",
                                        continuous_update=False)
@@ -70,8 +70,7 @@ class FeatureMapExplorer(Explorer):
             c.observe(self.update, names="value")
 
     def _fit_channel_slider(self, change=None) -> None:
-        channels = self.model.layers[self.layer.value].output_shape((1, *self.images.shape[1:]))[1]
-        self.channel.max = channels - 1          # ipywidgets clips the value when the maximum shrinks
+        self.channel.max = self._channels[self.layer.value] - 1    # ipywidgets clips the value if it shrinks
 
     def _maps_for(self, image: int) -> list:
         if self._cache_key != image:
