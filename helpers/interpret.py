@@ -25,7 +25,7 @@ import numpy as np
 from .conv import conv2d
 from .kernels import gaussian
 from .losses import softmax
-from .nn import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential
+from .nn import Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sequential
 
 __all__ = [
     "feature_maps", "receptive_field", "top_activations", "top_patches", "occlusion", "occlusion_per_pixel",
@@ -146,9 +146,9 @@ def receptive_field(model: Sequential, layer: int) -> tuple[int, int, int]:
                 raise ValueError("receptive_field handles square kernels, strides and padding only.")
         elif isinstance(lay, MaxPool2D):
             k, s, p = lay.size, lay.stride, 0
-        elif isinstance(lay, (ReLU, Dropout)):      # element-wise: the field does not change
-            continue
-        elif isinstance(lay, (Flatten, Dense)):
+        elif isinstance(lay, (ReLU, Dropout)) or "running_var" in getattr(lay, "buffers", {}):
+            continue                               # element-wise (batch normalisation too): the same field
+        elif isinstance(lay, (Flatten, Dense, GlobalAvgPool2D)):
             raise ValueError(f"layer {layer} comes after {lay.label}: each of its outputs sees the whole image.")
         else:
             raise ValueError(f"receptive_field does not know how {lay.label} changes the field.")

@@ -23,6 +23,7 @@ from helpers.nn import (
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2D,
     MaxPool2D,
     ReLU,
     Residual,
@@ -153,6 +154,11 @@ def test_receptive_field_matches_the_gradient():
     assert receptive_field(net, 5) == (10, 4, -3)
     with pytest.raises(ValueError, match="whole image"):
         receptive_field(net, 7)
+    with_bn = Sequential([Conv2D(1, 2, 3, padding=1, rng=0), BatchNorm2D(2), ReLU(), MaxPool2D(2),
+                          Conv2D(2, 2, 5, rng=1), GlobalAvgPool2D()])
+    assert receptive_field(with_bn, 2) == (3, 1, -1) and receptive_field(with_bn, 4) == (12, 2, -1)
+    with pytest.raises(ValueError, match="whole image"):
+        receptive_field(with_bn, 5)
     # measured: the gradient of one position of layer 3's output is non-zero inside the computed field only
     for layer in net.layers:
         if "W" in layer.params:

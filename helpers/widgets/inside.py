@@ -129,10 +129,10 @@ class FeatureMapExplorer(Explorer):
 
         # every channel of the layer, each on its own scale, the chosen one framed
         scale = np.abs(maps).max(axis=(1, 2), keepdims=True) + 1e-12
-        cols = 8 if len(maps) <= 32 else 16
+        cols = 8
         tiles = mosaic(maps / scale, cols=cols, gap=1)
         h, w = m.shape
-        cell = max(1, 480 // max(tiles.shape))
+        cell = max(1, round(440 / max(tiles.shape)))
         canvas = CellCanvas(colorize(tiles, cmap, -1 if signed else 0, 1), cell=cell, grid=None)
         rr, cc = divmod(c, cols)
         canvas.box(rr * (h + 1) - 0.5, cc * (w + 1) - 0.5, h + 1, w + 1, color=(44, 160, 44), width=2)
