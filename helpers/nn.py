@@ -7,6 +7,7 @@ Notebook 07 builds and trains CNNs out of these::
     Sequential                                             a stack of layers, with a summary table
     SGD  Adam                                              optimizers (in helpers.optim)
     BatchNorm2D  BatchNorm1D                               batch normalisation (notebook 09, at the end)
+    GlobalAvgPool2D  Residual                              global pooling, residual blocks (notebook 10, at the end)
 
 Every layer follows the same contract:
 
@@ -778,7 +779,8 @@ class GlobalAvgPool2D(Layer):
             return None
         N, C, H, W = self._x_shape
         grad = np.asarray(grad)
-        dx = ChannelMajor.empty((N, C, H, W), grad.dtype)        # like the conv layers' maps
+        # channel-major like the conv layers' maps (see ChannelMajor)
+        dx = ChannelMajor.empty((N, C, H, W), grad.dtype)
         dx[...] = (grad / grad.dtype.type(H * W))[:, :, None, None]
         return dx
 
@@ -939,6 +941,8 @@ class Residual(Layer):
             if isinstance(layer, Conv2D):
                 (kh, kw), s = layer.kernel_size, layer.stride[0]
                 return f"{kh}x{kw} {layer.in_channels}->{layer.out_channels}" + (f" s{s}" if s != 1 else "")
+            if isinstance(layer, _BatchNorm):
+                return "BN"
             return None if isinstance(layer, ReLU) else layer.label
 
         body = ", ".join(t for t in map(short, self.body) if t)

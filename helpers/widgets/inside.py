@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.patches import Rectangle
 
 from ..interpret import feature_maps, receptive_field
 from ..losses import softmax
 from ._base import Explorer
 from .filters import mosaic
+from .panels import CellCanvas, ColorBar, ImagePanel, colorize
 
 __all__ = ["FeatureMapExplorer"]
 
@@ -31,7 +31,7 @@ class FeatureMapExplorer(Explorer):
 
     def __init__(self, model, images, labels=None, class_names=None, image: int = 0, layer: int | None = None,
                  channel: int = 0):
-        super().__init__(figsize=(11, 4.4))
+        super().__init__()
         images = np.asarray(images)
         if images.dtype == np.uint8:
             images = images.astype(np.float32) / 255
@@ -43,35 +43,41 @@ class FeatureMapExplorer(Explorer):
         self.labels = None if labels is None else np.asarray(labels)
         self.class_names = class_names
         # the layers whose output is a stack of feature maps: the convolutional part
-        shape, options = (1, *images.shape[1:]), []
+        shape, options, self._channels = (1, *images.shape[1:]), [], {}
         for i, lay in enumerate(model.layers):
             shape = lay.output_shape(shape)
             if len(shape) != 4:
                 break
             options.append((f"{i}: {lay.label}", i))
+            self._channels[i] = shape[1]
         if not options:
             raise ValueError("the model has no layer whose output is a stack of feature maps.")
-        self._convs = dict(options)
         first_relu = next((i for _, i in options if model.layers[i].label == "ReLU"), options[0][1])
-        self.image = widgets.IntSlider(value=int(image), min=0, max=len(images) - 1, description="test image",
-                                       continuous_update=False)
-        self.layer = widgets.Dropdown(options=options, value=first_relu if layer is None else layer,
-                                      description="layer")
-        self.channel = widgets.IntSlider(value=0, min=0, max=1, description="channel", continuous_update=False)
+        layer = first_relu if layer is None else layer
+        if layer not in self._channels:
+            raise ValueError(f"layer must be one of {list(self._channels)} (the layers with feature maps), "
+                             f"got {layer}.")
+        self.image = widgets.IntSlider(value=int(image), min=0, max=len(images) - 1, description="test image")
+        self.layer = widgets.Dropdown(options=options, value=layer, description="layer")
+        self.channel = widgets.IntSlider(value=0, min=0, max=self._channels[layer] - 1, description="channel")
+        self.channel.value = min(int(channel), self.channel.max)
         self.info = widgets.HTML()
         self._cache_key, self._all_maps = None, None
-        self._fit_channel_slider()
-        self.channel.value = min(int(channel), self.channel.max)
-        self.ax_img, self.ax_map, self.cax, self.ax_all = self.figure.subplots(
-            1, 4, gridspec_kw={"width_ratios": [1, 1.2, 0.06, 2.6]})
-        self.layer.observe(self._fit_channel_slider, names="value")
-        self._finish([widgets.HBox([self.image, self.layer, self.channel]), self.info])
-        for c in (self.image, self.layer, self.channel):     # inside a box, so _finish does not see them
-            c.observe(self.update, names="value")
+        self.panel_image = ImagePanel()
+        # a signed map (a convolution's output) and a non-negative one (after ReLU or pooling) get different
+        # colour maps; the colour bar's gradient is drawn once, so each has its own panel and one is hidden
+        self.bar_signed = ColorBar("RdBu_r", -1, 1, height=196)
+        self.bar_positive = ColorBar("magma", 0, 1, height=196)
+        self.panel_signed = ImagePanel(colorbar=self.bar_signed)
+        self.panel_positive = ImagePanel(colorbar=self.bar_positive)
+        self.panel_all = ImagePanel(max_side=2000)
+        self.watch(self.image, self.layer, self.channel, then=self._fit_channel_slider)
+        self.layout([[self.image, self.layer, self.channel], self.info],
+                    [[self.panel_image, self.panel_signed, self.panel_positive, self.panel_all]])
 
     def _fit_channel_slider(self, change=None) -> None:
-        channels = self.model.layers[self.layer.value].output_shape((1, *self.images.shape[1:]))[1]
-        self.channel.max = channels - 1          # ipywidgets clips the value when the maximum shrinks
+        if change is not None and change["owner"] is self.layer:
+            self.channel.max = self._channels[self.layer.value] - 1    # ipywidgets clips the value if it shrinks
 
     def _maps_for(self, image: int) -> list:
         if self._cache_key != image:
@@ -79,55 +85,64 @@ class FeatureMapExplorer(Explorer):
             self._cache_key = image
         return self._all_maps
 
+    def _name(self, k: int) -> str:
+        return str(k) if self.class_names is None else str(self.class_names[k])
+
     def draw(self) -> None:
         i, layer = self.image.value, self.layer.value
         all_maps = self._maps_for(i)
         maps = all_maps[layer][1][0]
         c = min(self.channel.value, len(maps) - 1)
-        self.maps = maps
         m = maps[c]
-        r, col = np.unravel_index(int(np.argmax(m)), m.shape)
-        self.strongest = (int(r), int(col))
+        r, col = (int(v) for v in np.unravel_index(int(np.argmax(m)), m.shape))
         size, jump, start = receptive_field(self.model, layer)
+        self.maps, self.strongest = maps, (r, col)
         self.field = (start + r * jump, start + col * jump, size)
-        self.probabilities = softmax(all_maps[-1][1][0]) if all_maps[-1][1].ndim == 2 else None
+        scores = all_maps[-1][1]
+        self.probabilities = softmax(scores[0]) if scores.ndim == 2 else None
 
-        for ax in (self.ax_img, self.ax_map, self.ax_all, self.cax):
-            ax.clear()
-        for ax in (self.ax_img, self.ax_map, self.ax_all):
-            ax.set_axis_off()
-        name = lambda k: str(k) if self.class_names is None else self.class_names[k]   # noqa: E731
+        # the image, with what the strongest position sees outlined
+        x = self.images[i, 0]
+        cell = max(1, 196 // max(x.shape))
+        canvas = CellCanvas(colorize(x, "gray_r", 0, 1), cell=cell, grid=None)
+        canvas.box(self.field[0], self.field[1], size, size, color=(255, 127, 14), width=2)
+        self.panel_image.show_canvas(canvas)
         title = f"test image {i}"
         if self.labels is not None:
-            title += f": {name(int(self.labels[i]))}"
-        self.ax_img.imshow(self.images[i, 0], cmap="gray_r", vmin=0, vmax=1)
-        top, left, _ = self.field
-        self.ax_img.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False, ec="C1", lw=2))
-        self.ax_img.set_title(title + f"\norange: what the strongest\nposition sees ({size}x{size})", fontsize=9)
+            title += f": {self._name(int(self.labels[i]))}"
+        self.panel_image.title = f"{title}\norange: the {size}x{size} pixels the\nstrongest position sees"
 
+        # the chosen channel, large, on a symmetric scale if the layer's values are signed
         signed = bool(maps.min() < 0)
         lim = float(np.abs(m).max()) or 1.0
+        panel, other = (self.panel_signed, self.panel_positive) if signed else (self.panel_positive, self.panel_signed)
         cmap, lo = ("RdBu_r", -lim) if signed else ("magma", 0.0)
-        im = self.ax_map.imshow(m, cmap=cmap, vmin=lo, vmax=lim)
-        self.ax_map.plot(col, r, "o", mfc="none", mec="C2", ms=8, mew=1.5)
-        self.ax_map.set_title(f"layer {layer}, channel {c} ({m.shape[0]}x{m.shape[1]})\nmax {m.max():.2f} "
-                              f"at ({r}, {col}) (green)", fontsize=9)
-        self.figure.colorbar(im, cax=self.cax)
+        cell = max(1, 196 // max(m.shape))
+        canvas = CellCanvas(colorize(m, cmap, lo, lim), cell=cell, grid=None)
+        canvas.box(r, col, color=(44, 160, 44), width=2)
+        panel.show_canvas(canvas)
+        panel.colorbar.set_limits(lo, lim)
+        panel.title = (f"layer {layer}, channel {c} ({m.shape[0]}x{m.shape[1]})\n"
+                       f"max {m.max():.2f} at ({r}, {col}) (green)")
+        panel.hide(False)
+        other.hide(True)
 
-        scale = np.abs(maps).max(axis=(1, 2), keepdims=True) + 1e-12       # each channel on its own scale
-        cols = 8 if len(maps) <= 32 else 16
-        grid = mosaic(maps / scale, cols=cols, gap=1)
-        self.ax_all.imshow(grid, cmap=cmap, vmin=-1 if signed else 0, vmax=1)
+        # every channel of the layer, each on its own scale, the chosen one framed
+        scale = np.abs(maps).max(axis=(1, 2), keepdims=True) + 1e-12
+        cols = 8
+        tiles = mosaic(maps / scale, cols=cols, gap=1)
         h, w = m.shape
+        cell = max(1, round(440 / max(tiles.shape)))
+        canvas = CellCanvas(colorize(tiles, cmap, -1 if signed else 0, 1), cell=cell, grid=None)
         rr, cc = divmod(c, cols)
-        self.ax_all.add_patch(Rectangle((cc * (w + 1) - 1, rr * (h + 1) - 1), w + 1, h + 1, fill=False, ec="C2", lw=2))
-        self.ax_all.set_title(f"all {len(maps)} channels of {self.model.layers[layer].label}, each on its own scale",
-                              fontsize=9)
+        canvas.box(rr * (h + 1) - 0.5, cc * (w + 1) - 0.5, h + 1, w + 1, color=(44, 160, 44), width=2)
+        self.panel_all.show_canvas(canvas)
+        self.panel_all.title = f"all {len(maps)} channels of layer {layer}, each on its own scale"
 
         zeros = float(np.mean(maps == 0))
         text = (f"layer {layer} ({self.model.layers[layer].label}): {len(maps)} channels of {h}x{w}; "
                 f"{zeros:.0%} of its values are 0. Channel {c}: max {m.max():.3f}, mean {m.mean():.3f}.")
         if self.probabilities is not None:
             k = int(self.probabilities.argmax())
-            text += f" The network says: {name(k)} ({self.probabilities[k]:.1%})."
+            text += f" The network says: {self._name(k)} ({self.probabilities[k]:.1%})."
         self.info.value = text
