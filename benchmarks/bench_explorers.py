@@ -59,7 +59,7 @@ def _filter_case(module):
     from helpers.nn import Conv2D
 
     x = load_sample("fashion_mnist_sample")["images"][:20]
-    snaps = {e: (Conv2D(1, 8, 3, padding="same", rng=e).params["W"], np.zeros(8, np.float32)) for e in range(6)}
+    snaps = {e: (Conv2D(1, 32, 3, padding="same", rng=e).params["W"], np.zeros(32, np.float32)) for e in range(6)}
     return module.FilterExplorer(snaps, x)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..conv import conv2d
 from ._base import Explorer
-from .panels import ColorBar, ImagePanel
+from .panels import ColorBar, ImagePanel, colorize
 
 __all__ = ["FilterExplorer", "mosaic"]
 
@@ -53,7 +53,7 @@ class FilterExplorer(Explorer):
         self.image = widgets.IntSlider(value=0, min=0, max=len(self.images) - 1, description="test image")
         self.maps = None
         self.panel_image = ImagePanel()
-        self.filters_colorbar = ColorBar("RdBu_r", -1, 1, label="weight", height=120)
+        self.filters_colorbar = ColorBar("RdBu_r", -1, 1, label="weight", height=200)
         self.panel_filters = ImagePanel(colorbar=self.filters_colorbar)
         self.panel_maps = ImagePanel(max_side=2000)
         self.watch(self.epoch, self.image)
@@ -81,7 +81,9 @@ class FilterExplorer(Explorer):
         if self.panel_filters.changed(self.epoch.value):
             lim = float(np.abs(w).max()) or 1.0
             tiles = mosaic(w, cols=4)
-            self.panel_filters.show(tiles, "RdBu_r", -lim, lim, scale=max(1, 200 // max(tiles.shape)))
+            rgb = colorize(tiles, "RdBu_r", -lim, lim)
+            rgb[np.isnan(tiles)] = (110, 110, 110)        # dark gaps: near-zero (white) weights stay apart
+            self.panel_filters.show_rgb(rgb, scale=max(1, 260 // max(tiles.shape)))
             self.filters_colorbar.set_limits(-lim, lim)
             self.panel_filters.title = f"{len(w)} filters {w.shape[1]}x{w.shape[2]} (red +, blue -)"
         scaled = maps / (maps.max(axis=(1, 2), keepdims=True) + 1e-12)        # each map on its own scale

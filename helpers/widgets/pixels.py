@@ -134,6 +134,9 @@ class PixelInspector(Explorer):
         s = pixels.shape[0] / H
         x0, y0 = int(np.floor(c * s)), int(np.floor(r * s))
         x1, y1 = max(x0 + 1, int(np.ceil((c + k) * s)) - 1), max(y0 + 1, int(np.ceil((r + k) * s)) - 1)
+        if min(pixels.shape[:2]) > 60 and x1 - x0 < 10:      # a small window on a large image: a frame
+            grow = (10 - (x1 - x0)) // 2 + 2                  # you can see, around it
+            x0, y0, x1, y1 = x0 - grow, y0 - grow, x1 + grow, y1 + grow
         cv2.rectangle(pixels, (x0, y0), (x1, y1), (255, 215, 0), 2 if min(pixels.shape[:2]) > 60 else 1)
         self.whole.show_rgb(pixels, scale=self._scale)
 

@@ -67,7 +67,7 @@ class ConvolutionScrubber(Explorer):
         self.step = widgets.IntSlider(value=min(step, n_steps - 1), min=0, max=n_steps - 1, description="step")
 
         kh, kw = self.kernel.shape
-        self.cell = max(24, min(40, 280 // max(self.image.shape)))
+        self.cell = max(22, min(32, 230 // max(self.image.shape)))     # five panels side by side fit 900 px
         self._fmt_image = _fmt(self.image)
         finite = self.image[np.isfinite(self.image)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
@@ -92,7 +92,7 @@ class ConvolutionScrubber(Explorer):
 
     @staticmethod
     def _big_cell(h, w):
-        return max(30, min(48, 150 // max(h, w)))
+        return max(28, min(40, 120 // max(h, w)))
 
     def draw(self):
         s = self.step.value

@@ -35,7 +35,7 @@ class SobelExplorer(Explorer):
     """
 
     CORNER = 24          # side of the corner shown magnified in the helpers-vs-cv2 panel
-    SIDE = 280           # pixels of the longer side of each picture
+    SIDE = 230           # pixels of the longer side of each picture: three panels fit a notebook column
 
     def __init__(self, image=None, threshold=0.2):
         super().__init__()
@@ -68,8 +68,8 @@ class SobelExplorer(Explorer):
         self.panel_gx.show(self.gx, "RdBu_r", -lim, lim)
         self.panel_gy.show(self.gy, "RdBu_r", -lim, lim)
         self.panel_mag.show(self.magnitude, "magma", 0, mag_lim)
-        self.panel_dir = panel("direction of the edges' gradient", "twilight", -180, 180,
-                               "arctan2(Gy, Gx) in degrees (gray: no edge)", fmt="png")
+        self.panel_dir = panel("direction arctan2(Gy, Gx) of the edges", "twilight", -180, 180,
+                               "degrees; blank: no edge", fmt="png")
         self.panel_edges = panel("edges", "gray", 0, 1, "1 = edge, 0 = not", fmt="png")
         self.diff_colorbar = ColorBar("magma", 0, 1, label="|difference|", height=200)
         self.panel_diff = ImagePanel(fmt="png", colorbar=self.diff_colorbar)

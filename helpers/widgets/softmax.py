@@ -66,7 +66,7 @@ class SoftmaxExplorer(Explorer):
 
     def _build_plots(self, K):
         x = np.arange(K)
-        size = (2.7, 2.3)
+        size = (2.25, 2.1)              # four side by side fit a 950-pixel notebook column
         self.plot_scores, self.plot_stable, self.plot_naive, self.plot_loss = (FigurePanel(figsize=size)
                                                                                for _ in range(4))
         self._axes = {}
