@@ -28,8 +28,9 @@ import sys
 
 import numpy as np
 
-from benchmarks.bench import SLOWER_LIMIT, baseline_helpers, timeit
+from benchmarks.bench import SLOWER_LIMIT, baseline_helpers, timeit, warn_if_busy
 from helpers.models import fashion_cnn, fashion_dense
+from helpers.nn import SoftmaxCrossEntropy
 from helpers.optim import Adam
 
 BATCH = 128
@@ -79,6 +80,76 @@ def torch_step(threads: int):
     return step, torch.__version__
 
 
+def improved_network(rounds: int, threads: int, failures: list) -> None:
+    """Notebook 09's improved CNN (fashion_cnn_bn: batch normalisation after each convolution and the
+    first dense layer, dropout 0.3), AdamW, batch 128: its train step next to notebook 07's network and
+    next to PyTorch doing the same network, when PyTorch is importable. Augmentation (shifts and flips
+    of the batch) is timed apart: it is the same numpy code whichever library trains."""
+    from helpers.augment import Augment
+    from helpers.models import fashion_cnn_bn
+    from helpers.optim import AdamW
+
+    rng = np.random.default_rng(0)
+    x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, BATCH)
+    model = fashion_cnn_bn(seed=0)
+    loss_fn, opt = SoftmaxCrossEntropy(), AdamW(model.parameters(), lr=2e-3, weight_decay=1e-2)
+
+    def ours():
+        loss_fn.forward(model.forward(x, training=True), y)
+        model.backward(loss_fn.backward())
+        opt.step()
+
+    contenders = {"helpers.nn, 07's CNN": numpy_step(), "helpers.nn, improved CNN": ours}
+    torch_name = None
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        nn = torch.nn
+        tmodel = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(3136, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 10),
+        )
+        topt = torch.optim.AdamW(tmodel.parameters(), lr=2e-3, weight_decay=1e-2)
+        tloss = nn.CrossEntropyLoss()
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+        def theirs():
+            topt.zero_grad(set_to_none=True)
+            tloss(tmodel(tx), ty).backward()
+            topt.step()
+        torch_name = f"PyTorch {torch.__version__} CPU, improved"
+        contenders[torch_name] = theirs
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            samples[name].append(timeit(fn, min_time=0.5))
+    med = {name: statistics.median(v) for name, v in samples.items()}
+    augment, images = Augment(2), rng.integers(0, 256, (BATCH, 28, 28), dtype=np.uint8)
+    t_aug = timeit(lambda: augment(images, rng), min_time=0.2)
+    print(f"\nTrain step of notebook 09's improved CNN (batch normalisation, dropout, AdamW), batch {BATCH}")
+    print(f"{'':<40}{'ms/step':>10}{'images/s':>12}")
+    for name, t in med.items():
+        print(f"{name:<40}{t * 1e3:>10.1f}{BATCH / t:>12,.0f}")
+    print(f"{'augmentation of the batch (numpy)':<40}{t_aug * 1e3:>10.2f}")
+    ratio07 = med["helpers.nn, improved CNN"] / med["helpers.nn, 07's CNN"]
+    print(f"improved CNN step / 07's CNN step: {ratio07:.2f}x the time")
+    if torch_name is None:
+        print("PyTorch is not installed: comparison skipped (pip install torch to run it).")
+    else:
+        ratio = med["helpers.nn, improved CNN"] / med[torch_name]
+        ok = ratio <= TARGET_TORCH_RATIO
+        print(f"improved CNN, helpers.nn time / PyTorch time: {ratio:.2f}x (target <= {TARGET_TORCH_RATIO}x): "
+              f"{'ok' if ok else 'MISSED'}")
+        if not ok:
+            failures.append("improved CNN: PyTorch ratio")
+
+
 def end_to_end(failures: list) -> None:
     from helpers.datasets import DatasetNotFoundError, load_fashion_mnist
     from helpers.training import evaluate, fit
@@ -116,6 +187,7 @@ def main(argv=None) -> int:
     parser.add_argument("--against", metavar="REV", help="also time the step with git revision REV's helpers")
     args = parser.parse_args(argv)
 
+    warn_if_busy()
     contenders = {"helpers.nn": numpy_step()}
     if args.against:
         contenders[f"helpers.nn at {args.against}"] = numpy_step(baseline_helpers(args.against).__name__)
@@ -154,6 +226,7 @@ def main(argv=None) -> int:
               f"{args.threads} threads): {'ok' if ok else 'MISSED'}")
         if not ok:
             failures.append("PyTorch ratio")
+    improved_network(args.rounds, args.threads, failures)
     if args.end_to_end:
         end_to_end(failures)
     if failures:

@@ -16,6 +16,7 @@ Read it in the order the notebooks meet it:
     datasets.py   MNIST and Fashion-MNIST: find, verify, download, parse              (07)
     training.py   the training loop, history, evaluation, saving weights              (07)
     models.py     the course's reference networks                                     (07, 08)
+    interpret.py  inside a trained network: feature maps, top patches, occlusion, saliency (11)
     widgets/      one interactive explorer per notebook topic
     checks/       self-checks for the exercises
 

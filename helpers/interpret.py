@@ -15,8 +15,8 @@ Shapes: images (N, C, H, W) float 0..1 (uint8 (N, H, W) is accepted and scaled, 
 helpers.training.prepare); scores (N, classes). ``model`` is a helpers.nn.Sequential.
 
 The gradients come from the layers' own backward passes (notebook 07), in inference behaviour: a
-Dropout layer is skipped, as it is at test time. Layers that behave differently while training in a
-way that cannot be skipped (batch normalisation with batch statistics) are refused with an explanation.
+Dropout layer passes everything through and batch normalisation uses its running statistics, as they
+do at test time; the model's layers are left as they were.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import numpy as np
 from .conv import conv2d
 from .kernels import gaussian
 from .losses import softmax
-from .nn import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential
+from .nn import Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sequential
 
 __all__ = [
     "feature_maps", "receptive_field", "top_activations", "top_patches", "occlusion", "occlusion_per_pixel",
@@ -49,15 +49,53 @@ def _as_batch(x) -> np.ndarray:
     return x
 
 
-def _layers(model) -> list:
-    if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a helpers.nn.Sequential, got {type(model).__name__}.")
-    for layer in model.layers:
-        if "BatchNorm" in type(layer).__name__:
-            raise NotImplementedError(
-                f"{type(layer).__name__} normalises with the batch's statistics while training, so its backward "
-                "pass is not the inference-time one these methods need.")
-    return [layer for layer in model.layers if not isinstance(layer, Dropout)]   # Dropout: identity at test time
+def _all_layers(layers):
+    """Every layer, the ones inside residual blocks included."""
+    for layer in layers:
+        yield layer
+        inner = getattr(layer, "layers", None)
+        if callable(inner):
+            yield from _all_layers(inner())
+
+
+class _InferenceBehaviour:
+    """Inside ``with _InferenceBehaviour(model):`` a forward pass with training=True computes exactly the
+    inference output (so that every layer keeps what its backward pass needs), and backward is its
+    derivative: Dropout passes everything through, and batch normalisation uses its running statistics,
+    y = a x + b per channel, whose backward is g * a. Outside the block the layers are as before.
+    """
+
+    def __init__(self, model):
+        if not isinstance(model, Sequential):
+            raise TypeError(f"model must be a helpers.nn.Sequential, got {type(model).__name__}.")
+        self.layers = list(_all_layers(model.layers))
+
+    @staticmethod
+    def _patch(layer):
+        if isinstance(layer, Dropout):
+            layer.forward = lambda x, training=True: x
+            layer.backward = lambda grad, input_grad=True: grad
+        elif "buffers" in vars(layer) and "running_var" in layer.buffers:          # batch normalisation
+            original = type(layer).forward
+
+            def forward(x, training=True, layer=layer):
+                y = original(layer, x, training=False)
+                a = layer.params["gamma"] / np.sqrt(layer.buffers["running_var"] + layer.eps)
+                layer._inference_scale = a.reshape((1, -1) + (1,) * (np.ndim(x) - 2)).astype(y.dtype)
+                return y
+            layer.forward = forward
+            layer.backward = lambda grad, input_grad=True, layer=layer: np.asarray(grad) * layer._inference_scale
+
+    def __enter__(self):
+        for layer in self.layers:
+            self._patch(layer)
+        return self
+
+    def __exit__(self, *exc):
+        for layer in self.layers:
+            for name in ("forward", "backward"):
+                vars(layer).pop(name, None)                # back to the class's own methods
+            vars(layer).pop("_inference_scale", None)
 
 
 def _check_layer_index(model, layer: int) -> int:
@@ -108,9 +146,9 @@ def receptive_field(model: Sequential, layer: int) -> tuple[int, int, int]:
                 raise ValueError("receptive_field handles square kernels, strides and padding only.")
         elif isinstance(lay, MaxPool2D):
             k, s, p = lay.size, lay.stride, 0
-        elif isinstance(lay, (ReLU, Dropout)):      # element-wise: the field does not change
-            continue
-        elif isinstance(lay, (Flatten, Dense)):
+        elif isinstance(lay, (ReLU, Dropout)) or "running_var" in getattr(lay, "buffers", {}):
+            continue                               # element-wise (batch normalisation too): the same field
+        elif isinstance(lay, (Flatten, Dense, GlobalAvgPool2D)):
             raise ValueError(f"layer {layer} comes after {lay.label}: each of its outputs sees the whole image.")
         else:
             raise ValueError(f"receptive_field does not know how {lay.label} changes the field.")
@@ -221,21 +259,21 @@ def input_gradient(model: Sequential, x, classes) -> tuple[np.ndarray, np.ndarra
     d scores[n, classes[n]] / d x[n], and ``scores`` (N, classes). The score is the raw output before
     softmax, as usual for saliency: the probability also falls when other classes rise.
 
-    How: the forward pass keeps what backward needs (training=True, which for these layers computes
-    exactly the inference output), then dL/d(scores) is one-hot on each image's class and every layer's
-    backward pass runs, the first one included, down to the pixels.
+    How: the forward pass keeps what backward needs (training=True, with Dropout and batch normalisation
+    held to their inference behaviour), then dL/d(scores) is one-hot on each image's class and every
+    layer's backward pass runs, the first one included, down to the pixels.
     """
     x = _as_batch(x)
-    layers = _layers(model)
-    h = x
-    for layer in layers:
-        h = layer.forward(h, training=True)
-    scores = np.array(h)
     c = _classes(classes, len(x))
-    g = np.zeros_like(scores)
-    g[np.arange(len(x)), c] = 1.0
-    for layer in reversed(layers):
-        g = layer.backward(g, input_grad=True)
+    with _InferenceBehaviour(model):
+        h = x
+        for layer in model.layers:
+            h = layer.forward(h, training=True)
+        scores = np.array(h)
+        g = np.zeros_like(scores)
+        g[np.arange(len(x)), c] = 1.0
+        for layer in reversed(model.layers):
+            g = layer.backward(g, input_grad=True)
     return np.array(g), scores
 
 
@@ -269,8 +307,8 @@ def smoothgrad(model: Sequential, x, classes, samples: int = 32, noise: float = 
 
 
 # -- class-model visualisation ----------------------------------------------------------------------------
-def class_model(model: Sequential, target: int, shape=(1, 28, 28), steps: int = 200, lr: float = 0.1,
-                l2: float = 0.01, blur_every: int = 4, blur_sigma: float = 0.5, start: float = 0.0,
+def class_model(model: Sequential, target: int, shape=(1, 28, 28), steps: int = 150, lr: float = 0.02,
+                l2: float = 0.1, blur_every: int = 2, blur_sigma: float = 1.0, start: float = 0.0,
                 clip: tuple[float, float] | None = (0.0, 1.0), rng=0) -> tuple[np.ndarray, list[float]]:
     """Gradient ascent on the input for one class (Simonyan et al., 2014), with regularisation.
 

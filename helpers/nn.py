@@ -7,6 +7,7 @@ Notebook 07 builds and trains CNNs out of these::
     Sequential                                             a stack of layers, with a summary table
     SGD  Adam                                              optimizers (in helpers.optim)
     BatchNorm2D  BatchNorm1D                               batch normalisation (notebook 09, at the end)
+    GlobalAvgPool2D  Residual                              global pooling, residual blocks (notebook 10, at the end)
 
 Every layer follows the same contract:
 
@@ -18,11 +19,12 @@ Shapes: images are (N, C, H, W), vectors (N, D); N is the batch. Parameters are 
 is built with ``dtype=np.float64`` (or converted with ``Sequential.astype``), as the gradient checks do.
 
 Speed, for the curious: a training step spends its time in the convolutions, done as im2col (every
-receptive field laid out as a column, :func:`helpers.conv.im2col`) followed by one matrix product. The
-columns are kept for the backward pass and their buffer is reused from one step to the next. Feature
-maps are stored channel-major in memory (:class:`ChannelMajor` says what that means and why); the
-shapes you see are always (N, C, H, W). Every big step (the products, im2col, ReLU, pooling) is shared
-out over the CPU cores by helpers._threads, which says why.
+receptive field laid out as a column, :func:`helpers.conv.im2col`) followed by one matrix product; the
+layers call its twin in helpers.fast_conv, which copies on every core. The columns are kept for the
+backward pass and their buffer is reused from one step to the next. Feature maps are stored
+channel-major in memory (:class:`ChannelMajor` says what that means and why); the shapes you see are
+always (N, C, H, W). Every big step (the products, im2col, ReLU, pooling) is shared out over the CPU
+cores by helpers._threads, which says why.
 """
 from __future__ import annotations
 
@@ -578,6 +580,8 @@ class Sequential:
 
 # -- Batch normalisation (notebook 09) ---------------------------------------------------------------
 
+from ._threads import in_parallel  # noqa: E402  (the section's own import, kept with it)
+
 
 class _BatchNorm(Layer):
     """What BatchNorm1D and BatchNorm2D share; they differ only in which axes are one "channel".
@@ -611,28 +615,36 @@ class _BatchNorm(Layer):
         gamma, beta = self.params["gamma"], self.params["beta"]
         rows = self._rows(x.astype(gamma.dtype, copy=False))
         C, M = rows.shape
-        if training:
-            mean = rows.mean(axis=1, dtype=np.float64)
-            var = _row_var(rows, mean)
-            rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
-            # the running variance is the unbiased estimate (M - 1 in the denominator), as in PyTorch
-            rm += (self.momentum * (mean - rm)).astype(rm.dtype)
-            rv += (self.momentum * (var * M / max(M - 1, 1) - rv)).astype(rv.dtype)
-        else:
-            mean, var = self.buffers["running_mean"], self.buffers["running_var"]
-        inv_std = (1.0 / np.sqrt(np.asarray(var, dtype=np.float64) + self.eps)).astype(gamma.dtype)
-        mean = np.asarray(mean).astype(gamma.dtype)
-        xhat = np.empty_like(rows)
         y = np.empty_like(rows)
+        if not training:                                   # y = x * a + b with the running statistics
+            a = (gamma / np.sqrt(self.buffers["running_var"] + self.eps)).astype(gamma.dtype)
+            b = (beta - self.buffers["running_mean"] * a).astype(gamma.dtype)
 
-        def normalise(part):                               # part: a range of channels
+            def apply(part):                               # part: a range of channels
+                np.multiply(rows[part], a[part, None], out=y[part])
+                y[part] += b[part, None]
+            in_parallel(apply, C, values_per_item=M)
+            return self._unrows(y, x.shape)
+        mean, var = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
+        xhat = np.empty_like(rows)
+
+        def centre(part):                                  # the mean, x - mean, and the variance
+            mean[part] = rows[part].mean(axis=1)
             np.subtract(rows[part], mean[part, None], out=xhat[part])
+            var[part] = np.einsum("cm,cm->c", xhat[part], xhat[part]) / M
+        in_parallel(centre, C, values_per_item=M)
+        inv_std = (1 / np.sqrt(var + self.eps)).astype(gamma.dtype)
+
+        def normalise(part):
             xhat[part] *= inv_std[part, None]
             np.multiply(xhat[part], gamma[part, None], out=y[part])
             y[part] += beta[part, None]
         in_parallel(normalise, C, values_per_item=M)
-        if training:
-            self._xhat, self._inv_std, self._shape = xhat, inv_std, x.shape
+        # running statistics for evaluation; the variance's is unbiased (M - 1), as in PyTorch
+        rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
+        rm += (self.momentum * (mean - rm)).astype(rm.dtype)
+        rv += (self.momentum * (var * (M / max(M - 1, 1)) - rv)).astype(rv.dtype)
+        self._xhat, self._inv_std, self._shape = xhat, inv_std, x.shape
         return self._unrows(y, x.shape)
 
     def backward(self, grad, input_grad=True):
@@ -642,17 +654,19 @@ class _BatchNorm(Layer):
         g = self._rows(np.asarray(grad, dtype=gamma.dtype))
         xhat, inv_std = self._xhat, self._inv_std
         C, M = g.shape
-        dbeta = g.sum(axis=1, dtype=np.float64)
-        dgamma = np.einsum("cm,cm->c", g, xhat, dtype=np.float64) if C * M < 2**16 else _row_dot(g, xhat)
-        self.grads["beta"] = dbeta.astype(gamma.dtype)
-        self.grads["gamma"] = dgamma.astype(gamma.dtype)
+        dbeta, dgamma = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
+
+        def sums(part):
+            dbeta[part] = g[part].sum(axis=1)
+            dgamma[part] = np.einsum("cm,cm->c", g[part], xhat[part])
+        in_parallel(sums, C, values_per_item=M)
+        self.grads["beta"], self.grads["gamma"] = dbeta, dgamma
         if not input_grad:
             return None
         # dL/dx = gamma / (sigma M) * (M g - sum(g) - xhat * sum(g * xhat)), per channel (notebook 09)
         #       = gamma / sigma * (g - mean(g) - xhat * mean(g * xhat))
-        scale = (gamma * inv_std).astype(gamma.dtype)
-        mean_g = (dbeta / M).astype(gamma.dtype)
-        mean_gx = (dgamma / M).astype(gamma.dtype)
+        scale = gamma * inv_std
+        mean_g, mean_gx = dbeta / M, dgamma / M
         dx = np.empty_like(g)
 
         def back(part):
@@ -674,27 +688,6 @@ class _BatchNorm(Layer):
     @property
     def label(self):
         return f"{type(self).__name__} {self.channels}"
-
-
-def _row_var(rows, mean):
-    """Variance of each row of ``rows`` (C, M) around ``mean`` (C,), accumulated in float64."""
-    out = np.empty(rows.shape[0])
-
-    def var(part):
-        d = rows[part] - mean[part, None].astype(rows.dtype)
-        out[part] = np.einsum("cm,cm->c", d, d, dtype=np.float64) / rows.shape[1]
-    in_parallel(var, rows.shape[0], values_per_item=rows.shape[1])
-    return out
-
-
-def _row_dot(a, b):
-    """sum(a * b) along each row of two (C, M) arrays, in float64, shared out over the cores."""
-    out = np.empty(a.shape[0])
-
-    def dot(part):
-        out[part] = np.einsum("cm,cm->c", a[part], b[part], dtype=np.float64)
-    in_parallel(dot, a.shape[0], values_per_item=a.shape[1])
-    return out
 
 
 class BatchNorm2D(_BatchNorm):
@@ -725,12 +718,11 @@ class BatchNorm2D(_BatchNorm):
         return tuple(input_shape)
 
     def _rows(self, x):
-        N, C, H, W = x.shape
-        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)   # free if channel-major
+        return ChannelMajor.to_matrix(x)                          # (C, N*H*W), free if channel-major
 
     def _unrows(self, rows, shape):
         N, C, H, W = shape
-        return rows.reshape(C, N, H, W).transpose(1, 0, 2, 3)      # channel-major, seen as (N, C, H, W)
+        return ChannelMajor.from_matrix(rows, N, (H, W))          # channel-major, seen as (N, C, H, W)
 
 
 class BatchNorm1D(_BatchNorm):
@@ -787,10 +779,10 @@ class GlobalAvgPool2D(Layer):
             return None
         N, C, H, W = self._x_shape
         grad = np.asarray(grad)
-        # channel-major like the conv layers' maps (see the module docstring), seen as (N, C, H, W)
-        dx = np.empty((C, N, H, W), dtype=grad.dtype)
-        dx[...] = (grad.T / grad.dtype.type(H * W))[:, :, None, None]
-        return dx.transpose(1, 0, 2, 3)
+        # channel-major like the conv layers' maps (see ChannelMajor)
+        dx = ChannelMajor.empty((N, C, H, W), grad.dtype)
+        dx[...] = (grad / grad.dtype.type(H * W))[:, :, None, None]
+        return dx
 
     @property
     def label(self):
@@ -801,7 +793,7 @@ class GlobalAvgPool2D(Layer):
 
 
 class _Nested(dict):
-    """The ``params`` (or ``grads``) of a block, as one flat dict over the layers inside it.
+    """The ``params`` (or ``grads``, ``buffers``) of a block, as one flat dict over the layers inside it.
 
     Keys are ``"<part><i>_<name>"``, e.g. ``"body2_W"`` for the weights of the third layer of the body:
     no dots, so Sequential.state_dict's ``"layer.name"`` keys stay two-part. Reading and writing go
@@ -817,7 +809,7 @@ class _Nested(dict):
         for prefix, layers in self._parts:
             if prefix_i.startswith(prefix) and prefix_i[len(prefix):].isdigit():
                 i = int(prefix_i[len(prefix):])
-                if i < len(layers):
+                if i < len(layers) and hasattr(layers[i], self._attr):
                     return getattr(layers[i], self._attr), name
         raise KeyError(key)
 
@@ -838,7 +830,7 @@ class _Nested(dict):
 
     def keys(self):
         return [f"{prefix}{i}_{name}" for prefix, layers in self._parts for i, layer in enumerate(layers)
-                for name in getattr(layer, self._attr)]
+                for name in getattr(layer, self._attr, {})]
 
     def __iter__(self):
         return iter(self.keys())
@@ -891,6 +883,7 @@ class Residual(Layer):
         parts = [("body", self.body), ("short", self.shortcut)]
         self.params = _Nested(parts, "params")
         self.grads = _Nested(parts, "grads")
+        self.buffers = _Nested(parts, "buffers")   # statistics kept for evaluation (batch normalisation's)
 
     @staticmethod
     def _chain(layers, shape):
@@ -948,6 +941,8 @@ class Residual(Layer):
             if isinstance(layer, Conv2D):
                 (kh, kw), s = layer.kernel_size, layer.stride[0]
                 return f"{kh}x{kw} {layer.in_channels}->{layer.out_channels}" + (f" s{s}" if s != 1 else "")
+            if isinstance(layer, _BatchNorm):
+                return "BN"
             return None if isinstance(layer, ReLU) else layer.label
 
         body = ", ".join(t for t in map(short, self.body) if t)

@@ -2,8 +2,13 @@
 import numpy as np
 import pytest
 
-from helpers.checks.training_well import (check_batchnorm_forward, check_batchnorm_param_grads, check_early_stopping,
-                                          check_flip, check_momentum_step)
+from helpers.checks.training_well import (
+    check_batchnorm_forward,
+    check_batchnorm_param_grads,
+    check_early_stopping,
+    check_flip,
+    check_momentum_step,
+)
 
 
 def verdict(capsys, fn, check):

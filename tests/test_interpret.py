@@ -16,7 +16,19 @@ from helpers.interpret import (
     top_patches,
 )
 from helpers.losses import softmax
-from helpers.nn import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential
+from helpers.nn import (
+    BatchNorm1D,
+    BatchNorm2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    ReLU,
+    Residual,
+    Sequential,
+)
 
 
 def tiny_net(dtype=np.float64, dropout=False):
@@ -69,13 +81,27 @@ def test_input_gradient_skips_dropout_like_inference():
     np.testing.assert_allclose(s1, s2)
 
 
-def test_input_gradient_refuses_batch_normalisation():
-    class BatchNorm2D(ReLU):    # stands for a layer that uses the batch's statistics while training
-        pass
-
-    net = Sequential([Conv2D(1, 2, 3, rng=0), BatchNorm2D(), Flatten(), Dense(2 * 6 * 6, 3, rng=1)])
-    with pytest.raises(NotImplementedError, match="batch"):
-        input_gradient(net, images(1), 0)
+def test_input_gradient_of_batch_normalisation_is_the_inference_one():
+    rng = np.random.default_rng(4)
+    block = Residual([Conv2D(2, 2, 3, padding=1, rng=5), BatchNorm2D(2), ReLU()])
+    net = Sequential([Conv2D(1, 2, 3, padding="same", rng=0), BatchNorm2D(2), ReLU(), block, MaxPool2D(2),
+                      Flatten(), Dense(2 * 4 * 4, 6, rng=1), BatchNorm1D(6), ReLU(), Dropout(0.5, rng=2),
+                      Dense(6, 3, rng=3)]).astype(np.float64)
+    for _ in range(3):                                     # running statistics that are not 0 and 1
+        net.forward(rng.random((4, 1, 8, 8)) * 3 + 1, training=True)
+    state = {k: v.copy() for k, v in net.state_dict().items()}
+    x = images(2)
+    grad, scores = input_gradient(net, x, [0, 2])
+    np.testing.assert_allclose(scores, net.forward(x, training=False))
+    for n, c in enumerate([0, 2]):
+        xn = x[n:n + 1].copy()
+        numeric = numerical_gradient(lambda: float(net.forward(xn, training=False)[0, c]), xn)
+        assert rel_error(grad[n:n + 1], numeric) < 1e-6
+    # the network is left as it was: same statistics, the layers' own methods
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v, state[k])
+    for layer in [*net.layers, *block.layers()]:
+        assert "forward" not in vars(layer) and "backward" not in vars(layer)
 
 
 def test_smoothgrad_is_the_mean_gradient_of_noisy_copies():
@@ -128,6 +154,11 @@ def test_receptive_field_matches_the_gradient():
     assert receptive_field(net, 5) == (10, 4, -3)
     with pytest.raises(ValueError, match="whole image"):
         receptive_field(net, 7)
+    with_bn = Sequential([Conv2D(1, 2, 3, padding=1, rng=0), BatchNorm2D(2), ReLU(), MaxPool2D(2),
+                          Conv2D(2, 2, 5, rng=1), GlobalAvgPool2D()])
+    assert receptive_field(with_bn, 2) == (3, 1, -1) and receptive_field(with_bn, 4) == (12, 2, -1)
+    with pytest.raises(ValueError, match="whole image"):
+        receptive_field(with_bn, 5)
     # measured: the gradient of one position of layer 3's output is non-zero inside the computed field only
     for layer in net.layers:
         if "W" in layer.params:
@@ -178,12 +209,15 @@ def test_top_patches_are_the_receptive_fields_of_the_top_activations():
 
 def test_class_model_raises_the_class_score():
     net = tiny_net()
+    free, trace = class_model(net, target=2, shape=(1, 8, 8), steps=30, lr=0.05, l2=0.0, blur_every=0, clip=None)
+    assert free.shape == (1, 8, 8) and len(trace) == 30
+    assert trace[-1] > trace[0] + 1.0                           # plain gradient ascent climbs
     img, trace = class_model(net, target=2, shape=(1, 8, 8), steps=30, lr=0.05)
-    assert img.shape == (1, 8, 8) and len(trace) == 30
-    assert trace[-1] > trace[0] + 1.0
-    assert 0.0 <= img.min() and img.max() <= 1.0
+    assert trace[-1] > trace[0] + 0.2                           # regularised, it still climbs
+    assert 0.0 <= img.min() and img.max() <= 1.0                # clipped to the pixel range
+    assert np.linalg.norm(img) < np.linalg.norm(free)           # and the penalty keeps it smaller
     again, _ = class_model(net, target=2, shape=(1, 8, 8), steps=30, lr=0.05)
-    np.testing.assert_array_equal(img, again)                  # seeded
+    np.testing.assert_array_equal(img, again)                   # seeded
 
 
 def test_bad_input_gets_a_clear_error():

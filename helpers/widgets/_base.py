@@ -40,7 +40,7 @@ The API (small and stable):
 - Panels (helpers.widgets.panels): ``ImagePanel`` (an array through a colour-map lookup table, a photo
   as JPEG, or a :class:`CellCanvas` of cells with their values written on them), ``ColorBar`` (gradient
   sent once, tick values as text), ``FigurePanel`` (a small matplotlib plot: static part drawn once,
-  moving artists blitted). Titles and numbers are HTML, not pixels: cheap to change, sharp to read.
+  moving parts painted onto its pixels). Titles and numbers are HTML, not pixels: cheap to change, sharp to read.
 
 Why pictures in ipywidgets.Image, and not plt.show() in an Output widget: the picture is replaced in place
 (no flicker, no output that grows with each slider move), it looks the same in JupyterLab, Colab

@@ -7,9 +7,9 @@ changed, and ipywidgets sends only the widgets whose value changed: what does no
 - :class:`ImagePanel`  an array through a colour map (a lookup table, no matplotlib on redraw), a photo,
                        or a picture of cells with their values written on them (:class:`CellCanvas`);
                        optionally with a :class:`ColorBar` whose gradient is sent once.
-- :class:`FigurePanel` a small matplotlib figure for plots (bars, curves): the static part is drawn
-                       once and the moving artists are blitted onto it (or the whole figure is drawn,
-                       for plots that change their axes, like the training curves).
+- :class:`FigurePanel` a small matplotlib figure for plots (bars, curves): the static part (axes,
+                       ticks) is drawn once and the moving parts are painted onto its pixels (or the
+                       whole figure is drawn, for plots that change their axes, like training curves).
 
 Encoding: PNG where exact pixels matter (cells, edges, masks), JPEG for photos and feature maps of
 photos (a tenth of the bytes, no visible difference at quality 90).
@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 
 __all__ = ["ImagePanel", "FigurePanel", "ColorBar", "CellCanvas", "colorize", "lut", "encode", "fit_side",
-           "text_color_for", "NAN_RGB"]
+           "text_color_for", "font", "NAN_RGB"]
 
 #: the colour of a cell with no value (NaN): a light gray, distinct from every colour map's ends
 NAN_RGB = (235, 235, 235)
@@ -49,7 +49,8 @@ def colorize(values, cmap: str = "gray", vmin: float | None = None, vmax: float 
 
     NaN (and other non-finite values) become :data:`NAN_RGB`. Limits default to the array's min and max.
     """
-    v = np.asarray(values, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):      # beyond float32: drawn as "no value"
+        v = np.asarray(values, dtype=np.float32)
     finite = np.isfinite(v)
     if vmin is None or vmax is None:
         ok = v[finite]
@@ -60,7 +61,7 @@ def colorize(values, cmap: str = "gray", vmin: float | None = None, vmax: float 
     scale = 255.0 / span if span > 0 else 0.0
     with np.errstate(invalid="ignore", over="ignore"):
         idx = np.clip((v - np.float32(vmin)) * np.float32(scale), 0, 255)
-    idx = np.where(finite, idx, 0).astype(np.uint8) if not finite.all() else idx.astype(np.uint8)
+        idx = np.where(finite, idx, 0).astype(np.uint8)
     rgb = lut(cmap)[idx]
     if not finite.all():
         rgb[~finite] = NAN_RGB
@@ -290,6 +291,16 @@ class CellCanvas:
         self.draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=(*color[:3], int(alpha * 255)))
         return self
 
+    def copy(self) -> CellCanvas:
+        """An independent copy: draw the static cells and values once, then a moving frame on each copy."""
+        from PIL import ImageDraw
+
+        new = object.__new__(CellCanvas)
+        new.__dict__.update(self.__dict__)
+        new.img = self.img.copy()
+        new.draw = ImageDraw.Draw(new.img, "RGBA")
+        return new
+
     def pixels(self) -> np.ndarray:
         return np.asarray(self.img)
 
@@ -299,10 +310,11 @@ class FigurePanel:
 
     Two ways to redraw:
 
-    - ``show()`` draws the whole figure: simple, for plots whose axes change (training curves).
-    - blitting: create the moving artists with ``animated=True``, call ``freeze()`` once (draws the
-      static background: axes, ticks, fixed lines), then after changing the moving artists call
-      ``show(artists)``: the background is restored and only those artists are drawn. Milliseconds.
+    - ``show()`` alone draws the whole figure: simple, for plots whose axes change (training curves).
+    - drawn once, painted over: build the static part (axes, ticks, fixed curves) and call ``freeze()``
+      once; then on every redraw ``d = paint()`` gives a PIL ImageDraw on a fresh copy of that background,
+      ``pixel(ax, x, y)`` turns data coordinates into its pixels, and ``show()`` sends the result.
+      Rectangles, dots and numbers cost microseconds each this way; matplotlib draws nothing.
     """
 
     def __init__(self, title: str = "", figsize=(3.2, 2.6), dpi: int = 100):
@@ -315,6 +327,7 @@ class FigurePanel:
         self.widget = self.panel.widget
         self.image = self.panel.image           # the ipywidgets.Image alone (no title above it)
         self._background = None
+        self._painted = None
 
     @property
     def title(self) -> str:
@@ -329,18 +342,35 @@ class FigurePanel:
         return self.panel.value
 
     def freeze(self) -> None:
-        """Draw the static part once (animated artists are left out) and keep it as the background."""
+        """Draw the static part once and keep its pixels as the background of every later redraw."""
         self.canvas.draw()
-        self.figure.set_layout_engine("none")              # positions found once: blits line up
-        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.figure.set_layout_engine("none")              # positions found once: pixel() stays valid
+        self._background = np.array(self.canvas.buffer_rgba())[..., :3]
 
-    def show(self, artists=None) -> None:
-        """Blit ``artists`` onto the frozen background, or (no freeze) draw the whole figure."""
+    def pixel(self, ax, x: float, y: float) -> tuple[float, float]:
+        """The pixel (column, row) of the data point (x, y) of ``ax`` in the frozen picture."""
+        px, py = ax.transData.transform((x, y))
+        return float(px), float(self._background.shape[0] - py)
+
+    def paint(self):
+        """A PIL ImageDraw (RGBA colours allowed) on a fresh copy of the frozen background."""
+        from PIL import Image, ImageDraw
+
+        if self._background is None:
+            raise RuntimeError("call freeze() once before paint().")
+        self._painted = Image.fromarray(self._background)
+        return ImageDraw.Draw(self._painted, "RGBA")
+
+    def show(self) -> None:
+        """Send the painted picture (after freeze and paint), or draw and send the whole figure."""
         if self._background is None:
             self.canvas.draw()
+            rgb = np.asarray(self.canvas.buffer_rgba())[..., :3]
         else:
-            self.canvas.restore_region(self._background)
-            for a in artists or ():
-                self.figure.draw_artist(a)
-        rgb = np.asarray(self.canvas.buffer_rgba())[..., :3]
+            rgb = np.asarray(self._painted if self._painted is not None else self._background)
         self.panel._set(encode(rgb, "png"), rgb.shape[1], rgb.shape[0])
+
+
+def font(size: int):
+    """The course's font (matplotlib's DejaVu Sans) at ``size`` pixels, for PIL drawing."""
+    return _font(size)

@@ -128,7 +128,6 @@ class PixelInspector(Explorer):
             self._draw_static(img)
         shown = self.gray if self.channel.value == "gray" else img[..., "RGB".index(self.channel.value)]
         self.window = shown[r : r + k, c : c + k].copy()
-        self.binary = np.where(self.gray > self.threshold.value, 255, 0).astype(np.uint8)
 
         # the whole image with the window framed (the frame drawn on the pixels shown)
         pixels = self._small.copy()
@@ -146,9 +145,11 @@ class PixelInspector(Explorer):
         self.zoom.show_canvas(canvas)
         self.zoom.title = f"{self.channel.value} values, rows {r}-{r + k - 1}, cols {c}-{c + k - 1}"
 
-        self.binary_panel.show(self.binary, "gray", 0, 255, scale=self._scale)
-        share = (self.binary == 255).mean()
-        self.binary_panel.title = f"gray > {self.threshold.value} \u2192 255 ({share:.0%} white)"
+        if self.binary_panel.changed(self.source.value, self.threshold.value):
+            self.binary = np.where(self.gray > self.threshold.value, 255, 0).astype(np.uint8)
+            self.binary_panel.show(self.binary, "gray", 0, 255, scale=self._scale)
+            share = (self.binary == 255).mean()
+            self.binary_panel.title = f"gray > {self.threshold.value} \u2192 255 ({share:.0%} white)"
 
     def _draw_static(self, img):
         """Draw what depends only on the chosen image (done again only when the image changes)."""

@@ -188,9 +188,13 @@ class KernelPlayground(Explorer):
         if min(self.image.shape) < n:
             raise ValueError(f"the image {self.image.shape} is smaller than the {n}x{n} kernel.")
         big = float(np.finfo(np.float32).max)
-        if np.abs(kernel).max() > big or abs(self.bias.value) > big:
-            raise ValueError(f"a kernel value or the bias is beyond float32's largest number ({big:.3g}): "
-                             "the feature map would be infinite. Use smaller numbers.")
+        # the largest response the kernel can give on this image: checked before convolving, so a kernel
+        # near float32's limit gives this message rather than infinite pixels and overflow warnings
+        bound = float(np.abs(kernel).sum()) * float(np.abs(self.image).max()) + abs(self.bias.value)
+        if bound > big:
+            raise ValueError(f"with these kernel values (largest |value| {np.abs(kernel).max():.3g}) and bias, "
+                             f"responses could reach {bound:.3g}, beyond float32's largest number ({big:.3g}): "
+                             "the feature map would overflow to infinity. Use smaller numbers.")
         self.kernel = kernel
         with np.errstate(over="ignore", invalid="ignore"):
             fmap = conv2d(self.image, kernel.astype(np.float32)) + np.float32(self.bias.value)

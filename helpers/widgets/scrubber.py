@@ -114,9 +114,10 @@ class ConvolutionScrubber(Explorer):
         self.partial = np.full(self.feature_map.shape, np.nan)
         self.partial.flat[: s + 1] = self.feature_map.flat[: s + 1]
 
-        self.panel_image.show_canvas(CellCanvas(self._image_colors, cell=self.cell)
-                                     .values(self.image, self._image_colors, fmt=self._fmt_image)
-                                     .box(i, j, kh, kw, color=GOLD, width=3))
+        if not hasattr(self, "_image_canvas"):          # the image and its values: drawn once
+            self._image_canvas = (CellCanvas(self._image_colors, cell=self.cell)
+                                  .values(self.image, self._image_colors, fmt=self._fmt_image))
+        self.panel_image.show_canvas(self._image_canvas.copy().box(i, j, kh, kw, color=GOLD, width=3))
         big = self._big_cell(kh, kw)
         pcolors = colorize(self.patch, "gray", *self._image_limits)
         self.panel_patch.show_canvas(CellCanvas(pcolors, cell=big).values(self.patch, pcolors, fmt=self._fmt_image))

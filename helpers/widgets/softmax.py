@@ -13,7 +13,7 @@ import numpy as np
 
 from ..losses import softmax, softmax_naive
 from ._base import Explorer
-from .panels import FigurePanel
+from .panels import FigurePanel, font
 
 __all__ = ["SoftmaxExplorer"]
 
@@ -36,7 +36,7 @@ class SoftmaxExplorer(Explorer):
     same scores divided by the temperature) and ``loss`` = -ln(probs[true class]).
 
     The plots are matplotlib figures whose axes are drawn once; the bars, their numbers and the point on
-    the loss curve are blitted onto them on every move.
+    the loss curve are painted onto those pixels on every move.
     """
 
     def __init__(self, scores=(-1.0, 0.0, 3.0, 5.0), labels=None, true_class=3):
@@ -66,34 +66,48 @@ class SoftmaxExplorer(Explorer):
 
     def _build_plots(self, K):
         x = np.arange(K)
-        colors = [_COLORS[k] for k in range(K)]
         size = (2.7, 2.3)
         self.plot_scores, self.plot_stable, self.plot_naive, self.plot_loss = (FigurePanel(figsize=size)
                                                                                for _ in range(4))
-        ax = self.plot_scores.figure.subplots()
-        ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_ylim(-10.5, 10.5)
-        self._score_bars = ax.bar(x, np.zeros(K), color=colors, animated=True)
-        self._prob_bars, self._prob_texts = [], []
+        self._axes = {}
         for plot in (self.plot_scores, self.plot_stable, self.plot_naive):
-            a = plot.figure.axes[0] if plot.figure.axes else plot.figure.subplots()
-            a.set_xticks(x)
-            a.set_xticklabels([str(k) for k in range(K)])
-            a.set_xlim(-0.6, K - 0.4)
-            a.set_xlabel("class")
-            if plot is not self.plot_scores:
-                a.set_ylim(0, 1.15)
-                self._prob_bars.append(a.bar(x, np.zeros(K), color=colors, animated=True))
-                self._prob_texts.append([a.text(k, 0, "", ha="center", va="bottom", fontsize=8, animated=True)
-                                         for k in range(K)])
+            ax = plot.figure.subplots()
+            ax.set_xticks(x)
+            ax.set_xticklabels([str(k) for k in range(K)])
+            ax.set_xlim(-0.6, K - 0.4)
+            ax.set_xlabel("class")
+            ax.set_ylim(*((-10.5, 10.5) if plot is self.plot_scores else (0, 1.15)))
+            self._axes[id(plot)] = ax
+        self._axes[id(self.plot_scores)].axhline(0, color="black", linewidth=0.8)
         ax = self.plot_loss.figure.subplots()
         p = np.linspace(0.001, 1, 300)
         ax.plot(p, -np.log(p), color="gray")
         ax.set_ylim(0, 7)
         ax.set_xlabel("p of the true class")
-        (self._loss_point,) = ax.plot([0.5], [1], "o", markersize=8, markeredgecolor="black", animated=True)
+        self._axes[id(self.plot_loss)] = ax
         for plot in (self.plot_scores, self.plot_stable, self.plot_naive, self.plot_loss):
             plot.freeze()
+
+    def _bars(self, plot, heights, labels=None, framed=None, bottoms=None):
+        """Paint one bar per class (0.8 wide, as matplotlib's bar) and, optionally, its number on top."""
+        ax = self._axes[id(plot)]
+        d = plot.paint()
+        f = font(11)
+        for k, h in enumerate(heights):
+            base = 0.0 if bottoms is None else bottoms[k]
+            x0, y0 = plot.pixel(ax, k - 0.4, base)
+            x1, y1 = plot.pixel(ax, k + 0.4, base + h)
+            box = [x0, min(y0, y1), x1, max(y0, y1)]
+            d.rectangle(box, fill=_COLORS[k], outline="black" if k == framed else None,
+                        width=2 if k == framed else 0)
+            if labels is not None:
+                text, colour = labels[k]
+                tx, ty = plot.pixel(ax, k, min(max(base + h, 0), 1.0) + 0.02)
+                d.text((tx, ty), text, fill=colour, font=f, anchor="mb")
+        if bottoms is not None:                                     # the zero line, over the bars
+            (x0, y0), (x1, _) = plot.pixel(ax, -0.6, 0), plot.pixel(ax, len(heights) - 0.4, 0)
+            d.line([(x0, y0), (x1, y0)], fill="black", width=1)
+        plot.show()
 
     def draw(self) -> None:
         z = np.array([s.value for s in self.score_sliders]) + (1000.0 if self.add_1000.value else 0.0)
@@ -106,32 +120,24 @@ class SoftmaxExplorer(Explorer):
         p_c = float(self.probs[c])
         self.loss = float(-np.log(p_c)) if p_c > 0 else float("inf")
 
-        for bar, v in zip(self._score_bars, z - (1000 if self.add_1000.value else 0)):
-            bar.set_y(min(v, 0))
-            bar.set_height(abs(v))
-        self.plot_scores.show(self._score_bars)
+        shown = z - (1000 if self.add_1000.value else 0)
+        self._bars(self.plot_scores, np.abs(shown), bottoms=np.minimum(shown, 0))
         self.plot_scores.title = "scores z" + (" (+1000)" if self.add_1000.value else "")
 
         stable_title = "stable softmax(z)" if T == 1 else f"stable softmax(z / {T:g})"
-        for plot, bars, texts, probs, title in (
-                (self.plot_stable, self._prob_bars[0], self._prob_texts[0], self.probs, stable_title),
-                (self.plot_naive, self._prob_bars[1], self._prob_texts[1], self.naive, "naive exp(z) / sum exp(z)")):
+        for plot, probs, title in ((self.plot_stable, self.probs, stable_title),
+                                   (self.plot_naive, self.naive, "naive exp(z) / sum exp(z)")):
             finite = np.where(np.isfinite(probs), probs, 0.0)
-            for k, (bar, text, v) in enumerate(zip(bars, texts, probs)):
-                bar.set_height(finite[k])
-                bar.set_edgecolor("black" if k == c else "none")
-                bar.set_linewidth(2 if k == c else 0)
-                text.set_y(min(finite[k], 1.0) + 0.02)
-                text.set_text("nan" if not np.isfinite(v) else f"{v:.3f}")
-                text.set_color("#b00020" if not np.isfinite(v) else "black")
-            plot.show([*bars, *texts])
+            labels = [("nan", "#b00020") if not np.isfinite(v) else (f"{v:.3f}", "black") for v in probs]
+            self._bars(plot, finite, labels=labels, framed=c)
             plot.title = (title + f"\nsum = {np.sum(probs):.3f}" if np.all(np.isfinite(probs))
                           else title + "\noverflow: exp(1000) = inf, inf/inf = nan")
 
-        self._loss_point.set_data([max(p_c, 0.001)], [min(self.loss, -np.log(0.001))])
-        self._loss_point.set_color(_COLORS[c])
-        self._loss_point.set_markeredgecolor("black")
-        self.plot_loss.show([self._loss_point])
+        ax = self._axes[id(self.plot_loss)]
+        d = self.plot_loss.paint()
+        px, py = self.plot_loss.pixel(ax, max(p_c, 0.001), min(self.loss, -np.log(0.001)))
+        d.ellipse([px - 5, py - 5, px + 5, py + 5], fill=_COLORS[c], outline="black", width=1)
+        self.plot_loss.show()
         self.plot_loss.title = f"loss -ln(p) of the true class ({c})\n= -ln({p_c:.4f}) = {self.loss:.4f}"
         self.info.value = (
             f"Probabilities (T = {T:g}): " + ", ".join(f"{v:.4f}" for v in self.probs)
