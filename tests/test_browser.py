@@ -65,6 +65,11 @@ def lab(tmp_path_factory):
     """A JupyterLab server on a free loopback port, serving a copy of notebooks/. Yields its base URL."""
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
+    # Trust the copies (the course's own notebooks): JupyterLab renders widget outputs only in trusted
+    # cells, and whether a notebook counts as trusted otherwise depends on this machine's signature
+    # database (notebooks saved in JupyterLab here before are, fresh ones are not).
+    subprocess.run([sys.executable, "-m", "jupyter", "trust", *map(str, sorted((work / "notebooks").glob("*.ipynb")))],
+                   check=True, capture_output=True)
     settings = work / "settings"
     for name, values in LAB_SETTINGS.items():
         path = settings / name
@@ -154,18 +159,45 @@ def _open(page, base, token, name):
     )
 
 
+def _kernel_status(page):
+    return page.evaluate(RUN_STATE_JS)["status"]
+
+
 def _restart_and_run_all(page):
-    # Clear the stored outputs first: a cell shows an execution count again only once it has run.
-    page.click(".lm-MenuBar-itemLabel:text-is('Edit')", timeout=WAIT_MS)
-    page.click("li[data-command='editmenu:clear-all']")
-    page.wait_for_function(
-        f"() => [...document.querySelector('{PANEL_SELECTOR}').querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-        ".every(p => !/\\[\\d+\\]/.test(p.textContent))",
-        timeout=WAIT_MS,
-    )
+    # Clear the stored outputs first: a cell shows an execution count again only once it has run. A menu
+    # click made while the page is still settling can be lost: click again until the prompts are cleared.
+    cleared = (f"() => [...document.querySelector('{PANEL_SELECTOR}').querySelectorAll('.jp-CodeCell "
+               ".jp-InputPrompt')].every(p => !/\\[\\d+\\]/.test(p.textContent))")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        page.click(".lm-MenuBar-itemLabel:text-is('Edit')", timeout=WAIT_MS)
+        page.click("li[data-command='editmenu:clear-all']", timeout=WAIT_MS)
+        try:
+            page.wait_for_function(cleared, timeout=30_000)
+            break
+        except playwright_api.TimeoutError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Edit > Clear All Outputs had no effect in {WAIT_MS // 1000} s") from None
+            page.keyboard.press("Escape")         # close a menu left open, then try again
+    # Restart, wait until the new kernel is idle, then Run All: the two in one command raced on a loaded
+    # machine (the widget manager, catching up with the restart, cut the new explorers off the kernel).
     page.click(".lm-MenuBar-itemLabel:text-is('Kernel')", timeout=WAIT_MS)
-    page.click("li[data-command='notebook:restart-run-all'], li[data-command='runmenu:restart-and-run-all']")
+    page.click("li[data-command='kernelmenu:restart']")
     page.click(".jp-Dialog-button.jp-mod-accept", timeout=WAIT_MS)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    seen_restart, idle_since = False, None
+    while time.monotonic() < deadline:
+        status = _kernel_status(page)
+        seen_restart |= status != "idle"
+        idle_since = (idle_since or time.monotonic()) if status == "idle" else None
+        # idle after the restart was seen, or idle for 10 s (a restart too quick to catch)
+        if idle_since is not None and (seen_restart or time.monotonic() - idle_since > 10):
+            break
+        page.wait_for_timeout(200)
+    else:
+        raise AssertionError(f"the kernel was not idle {WAIT_MS / 1000:.0f} s after a restart")
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')", timeout=WAIT_MS)
+    page.click("li[data-command='runmenu:run-all']")
     deadline = time.monotonic() + RUN_ALL_TIMEOUT_S
     while time.monotonic() < deadline:
         state = page.evaluate(RUN_STATE_JS)
@@ -235,6 +267,14 @@ EXPLORERS_JS = (
 )
 
 
+# an output that shows a widget's text form (VBox(children=...)) where the widget itself should be
+WIDGETS_AS_TEXT_JS = (
+    "() => [...document.querySelector('" + PANEL_SELECTOR + "').querySelectorAll('.jp-OutputArea-output')]"
+    ".map(o => (o.innerText || '').trim()).filter(t => /^(VBox|HBox|Box|GridBox)\\(children=/.test(t))"
+    ".map(t => t.slice(0, 80))"
+)
+
+
 def test_the_expected_explorers_are_read_from_the_stored_notebooks():
     """The list the browser test checks against is not empty where the course shows explorers."""
     found = {nb.stem[:2]: expected_explorers(nb) for nb in NOTEBOOKS}
@@ -256,14 +296,18 @@ def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, not
 
         if expected:      # widgets render after their cell ran: wait until all of them are on the page
             try:
-                page.wait_for_function(f"() => ({EXPLORERS_JS})() >= {len(expected)}", timeout=WAIT_MS)
+                shown_or_text = f"() => ({EXPLORERS_JS})() >= {len(expected)} || ({WIDGETS_AS_TEXT_JS})().length"
+                page.wait_for_function(shown_or_text, timeout=WAIT_MS)
             except playwright_api.TimeoutError:
                 pass      # the assertion below says which are missing
         boxes = [b for b in page.query_selector(PANEL_SELECTOR).query_selector_all("[class*='explorer-']")
                  if any(c.startswith("explorer-") for c in b.get_attribute("class").split())]
         names = [next(c for c in b.get_attribute("class").split() if c.startswith("explorer-")) for b in boxes]
+        as_text = page.evaluate(WIDGETS_AS_TEXT_JS)
         assert names == expected, (
             f"{notebook.name}: the page shows the explorers {names}, the stored notebook shows {expected}"
+            + (f"; widgets shown as text instead (no widget manager, or an untrusted output): {as_text}"
+               if as_text else "")
         )
         moved = []
         for box, name in zip(boxes, names):
