@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import importlib
+import os
 import shutil
 import statistics
 import subprocess
@@ -45,6 +46,15 @@ README_VS_LOOPS = {(3, 1): 1800, (5, 1): 1800, (3, 2): 740, (5, 2): 1300}      #
 README_VS_CV2 = {3: 5.4, 5: 3.3}                                                 # kernel: x OpenCV's time
 README_SHARE_OF_MATMUL = {(64, 1, 28, 28): 0.31, (64, 32, 14, 14): 0.53}
 SLOWER_LIMIT = 1.5          # a row more than this much slower than README's figure is a regression
+
+
+def warn_if_busy() -> None:
+    """Say so when other programs keep the cores busy: then even ratios measured side by side drift."""
+    if hasattr(os, "getloadavg"):
+        load, cores = os.getloadavg()[0], os.cpu_count() or 1
+        if load > cores:
+            print(f"Note: the machine is busy (load average {load:.1f} on {cores} cores): times are inflated "
+                  "and ratios noisy; a miss here may be the load, not the code.")
 
 
 def baseline_helpers(rev: str):
@@ -198,6 +208,7 @@ def main(argv=None) -> int:
     rounds = 3 if args.quick else 7
     baseline = baseline_helpers(args.against) if args.against else None
     failures: list[str] = []
+    warn_if_busy()
     gflops = matmul_gflops(rounds)
     single_images(rounds, (512,) if args.quick else (512, 1024), failures, baseline)
     batches(rounds, gflops, failures, baseline)

@@ -28,8 +28,9 @@ import sys
 
 import numpy as np
 
-from benchmarks.bench import SLOWER_LIMIT, baseline_helpers, timeit
+from benchmarks.bench import SLOWER_LIMIT, baseline_helpers, timeit, warn_if_busy
 from helpers.models import fashion_cnn, fashion_dense
+from helpers.nn import SoftmaxCrossEntropy
 from helpers.optim import Adam
 
 BATCH = 128
@@ -186,6 +187,7 @@ def main(argv=None) -> int:
     parser.add_argument("--against", metavar="REV", help="also time the step with git revision REV's helpers")
     args = parser.parse_args(argv)
 
+    warn_if_busy()
     contenders = {"helpers.nn": numpy_step()}
     if args.against:
         contenders[f"helpers.nn at {args.against}"] = numpy_step(baseline_helpers(args.against).__name__)

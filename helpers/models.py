@@ -6,6 +6,9 @@
                         -> Flatten -> Dense 128 ReLU -> Dense 10
     alexnet()           the AlexNet of the source material, with the ReLUs it left out put back and a bias
                         per filter in its convolutions (which the source leaves out)
+    lenet5()            LeNet-5 (1998) for 28x28 images (notebook 10)
+    fashion_resnet()    a small residual network for Fashion-MNIST (notebook 10)
+    multiply_adds()     multiply-adds per image, layer by layer, from a model's layer list
 """
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ __all__ += ["fashion_cnn_bn"]
 # Notebook 10: LeNet-5, a small residual network, and counting multiply-adds
 # ---------------------------------------------------------------------------------------------------------
 
-from .nn import GlobalAvgPool2D, Residual  # noqa: E402  (the section's own imports, kept with it)
+from .nn import BatchNorm2D, GlobalAvgPool2D, Residual  # noqa: E402  (the section's own imports, kept with it)
 
 __all__ += ["lenet5", "fashion_resnet", "multiply_adds", "RESNET_EPOCHS", "RESNET_LR"]
 
@@ -125,38 +128,47 @@ def lenet5(seed: int = 0) -> Sequential:
     ])
 
 
-def _block(c_in, c_out, stride, rng, zero_init):
-    body = [Conv2D(c_in, c_out, 3, stride=stride, padding=1, rng=int(rng[0])), ReLU(),
-            Conv2D(c_out, c_out, 3, padding=1, rng=int(rng[1]))]
+def _block(c_in, c_out, stride, rng, zero_init, batch_norm):
+    def norm(c):
+        return [BatchNorm2D(c)] if batch_norm else []
+
+    body = ([Conv2D(c_in, c_out, 3, stride=stride, padding=1, rng=int(rng[0]))] + norm(c_out) + [ReLU()]
+            + [Conv2D(c_out, c_out, 3, padding=1, rng=int(rng[1]))] + norm(c_out))
     if zero_init:
         # the block starts as its shortcut: a deep stack begins as a shallow one and grows its branches
-        body[-1].params["W"][...] = 0
-    shortcut = None if (c_in == c_out and stride == 1) else [Conv2D(c_in, c_out, 1, stride=stride, rng=int(rng[2]))]
+        body[-1].params["gamma" if batch_norm else "W"][...] = 0
+    shortcut = None
+    if c_in != c_out or stride != 1:
+        shortcut = [Conv2D(c_in, c_out, 1, stride=stride, rng=int(rng[2]))] + norm(c_out)
     return Residual(body, shortcut)
 
 
-def fashion_resnet(widths=(24, 48, 96), blocks=(1, 2, 2), seed: int = 0, zero_init: bool = True) -> Sequential:
+def fashion_resnet(widths=(24, 48, 96), blocks=(0, 1, 1), seed: int = 0, batch_norm: bool = True,
+                   zero_init: bool = True) -> Sequential:
     """A small residual network for 28x28 images: (N, 1, 28, 28) -> (N, 10).
 
     A 3x3 stem convolution to ``widths[0]`` channels at 28x28, then one stage per further width, each
     starting with a block of stride 2 (28 -> 14 -> 7, a 1x1 projection on its shortcut) followed by
-    identity blocks, ``blocks[i]`` in all; the first entry of ``blocks`` counts the identity blocks at
-    28x28 (0 for none). Global average pooling and one dense layer make the head. Each block is
-    Conv 3x3, ReLU, Conv 3x3, added to its shortcut, ReLU; ``zero_init`` starts the second convolution
-    of each block at zero, so the untrained network is its shortcut path (no batch normalisation
-    needed to keep a deep stack's signal in range at the start).
+    identity blocks, ``blocks[i]`` blocks in all; the first entry of ``blocks`` counts the identity
+    blocks at 28x28 (0 for none). Global average pooling and one dense layer make the head.
+
+    Each block is Conv 3x3, BatchNorm, ReLU, Conv 3x3, BatchNorm, added to its shortcut, then ReLU (the
+    stem and the projections get a BatchNorm too; ``batch_norm=False`` leaves them all out).
+    ``zero_init`` starts the last layer of each block's body at zero (the BatchNorm's scale, or the
+    convolution's weights without batch normalisation), so the untrained network is its shortcut path.
     """
     if len(blocks) != len(widths):
         raise ValueError(f"one block count per width: widths {widths}, blocks {blocks}.")
     seeds = iter(_seeds(seed, 3 * (sum(blocks) + len(widths) + 1)).reshape(-1, 3))
     first = next(seeds)
-    layers = [Conv2D(1, widths[0], 3, padding=1, rng=int(first[0])), ReLU()]
+    layers = [Conv2D(1, widths[0], 3, padding=1, rng=int(first[0]))]
+    layers += ([BatchNorm2D(widths[0])] if batch_norm else []) + [ReLU()]
     for _ in range(blocks[0]):
-        layers.append(_block(widths[0], widths[0], 1, next(seeds), zero_init))
+        layers.append(_block(widths[0], widths[0], 1, next(seeds), zero_init, batch_norm))
     for c_in, c_out, n in zip(widths[:-1], widths[1:], blocks[1:]):
-        layers.append(_block(c_in, c_out, 2, next(seeds), zero_init))
+        layers.append(_block(c_in, c_out, 2, next(seeds), zero_init, batch_norm))
         for _ in range(n - 1):
-            layers.append(_block(c_out, c_out, 1, next(seeds), zero_init))
+            layers.append(_block(c_out, c_out, 1, next(seeds), zero_init, batch_norm))
     layers += [GlobalAvgPool2D(), Dense(widths[-1], 10, rng=int(first[1]))]
     return Sequential(layers)
 

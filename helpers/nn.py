@@ -7,6 +7,7 @@ Notebook 07 builds and trains CNNs out of these::
     Sequential                                             a stack of layers, with a summary table
     SGD  Adam                                              optimizers (in helpers.optim)
     BatchNorm2D  BatchNorm1D                               batch normalisation (notebook 09, at the end)
+    GlobalAvgPool2D  Residual                              global pooling, residual blocks (notebook 10, at the end)
 
 Every layer follows the same contract:
 
@@ -717,12 +718,11 @@ class BatchNorm2D(_BatchNorm):
         return tuple(input_shape)
 
     def _rows(self, x):
-        N, C, H, W = x.shape
-        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)   # free if channel-major
+        return ChannelMajor.to_matrix(x)                          # (C, N*H*W), free if channel-major
 
     def _unrows(self, rows, shape):
         N, C, H, W = shape
-        return rows.reshape(C, N, H, W).transpose(1, 0, 2, 3)      # channel-major, seen as (N, C, H, W)
+        return ChannelMajor.from_matrix(rows, N, (H, W))          # channel-major, seen as (N, C, H, W)
 
 
 class BatchNorm1D(_BatchNorm):
@@ -779,10 +779,10 @@ class GlobalAvgPool2D(Layer):
             return None
         N, C, H, W = self._x_shape
         grad = np.asarray(grad)
-        # channel-major like the conv layers' maps (see the module docstring), seen as (N, C, H, W)
-        dx = np.empty((C, N, H, W), dtype=grad.dtype)
-        dx[...] = (grad.T / grad.dtype.type(H * W))[:, :, None, None]
-        return dx.transpose(1, 0, 2, 3)
+        # channel-major like the conv layers' maps (see ChannelMajor)
+        dx = ChannelMajor.empty((N, C, H, W), grad.dtype)
+        dx[...] = (grad / grad.dtype.type(H * W))[:, :, None, None]
+        return dx
 
     @property
     def label(self):
@@ -941,6 +941,8 @@ class Residual(Layer):
             if isinstance(layer, Conv2D):
                 (kh, kw), s = layer.kernel_size, layer.stride[0]
                 return f"{kh}x{kw} {layer.in_channels}->{layer.out_channels}" + (f" s{s}" if s != 1 else "")
+            if isinstance(layer, _BatchNorm):
+                return "BN"
             return None if isinstance(layer, ReLU) else layer.label
 
         body = ", ".join(t for t in map(short, self.body) if t)

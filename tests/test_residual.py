@@ -86,11 +86,16 @@ def test_residual_inside_a_network_gradient_check_and_state_dict():
     assert all(k.count(".") == 1 for k in net.state_dict())
 
 
-def test_optimizer_updates_the_layers_inside_a_block(tmp_path):
-    net = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1, zero_init=False)
+def _blocks(net):
+    return [layer for layer in net.layers if isinstance(layer, Residual)]
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_optimizer_updates_the_layers_inside_a_block(tmp_path, batch_norm):
+    net = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1, zero_init=False, batch_norm=batch_norm)
     x = rng.random((8, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, 8)
-    inner = net.layers[2].body[0]
+    inner = _blocks(net)[0].body[0]
     before = inner.params["W"].copy()
     loss = SoftmaxCrossEntropy()
     opt = Adam(net.parameters(), lr=1e-2)
@@ -99,18 +104,35 @@ def test_optimizer_updates_the_layers_inside_a_block(tmp_path):
     opt.step()
     assert not np.allclose(inner.params["W"], before), "the optimizer did not reach the block's layers"
     path = save_weights(tmp_path / "w.npz", net)
-    other = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=2, zero_init=False)
+    other = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=2, zero_init=False, batch_norm=batch_norm)
     load_weights(path, other)
-    np.testing.assert_array_equal(other.layers[2].body[0].params["W"], inner.params["W"])
-    np.testing.assert_allclose(other(x), net(x), rtol=1e-6)
+    np.testing.assert_array_equal(_blocks(other)[0].body[0].params["W"], inner.params["W"])
+    np.testing.assert_allclose(other(x), net(x), rtol=1e-5, atol=1e-6)
 
 
-def test_zero_init_makes_each_block_start_as_its_shortcut():
-    net = fashion_resnet(widths=(4,), blocks=(2,), seed=0)
+def test_batch_norm_statistics_inside_blocks_are_saved_and_loaded(tmp_path):
+    net = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1)
+    net.forward(rng.random((8, 1, 28, 28), dtype=np.float32), training=True)   # moves the running statistics
+    state = net.state_dict()
+    keys = [k for k in state if k.split(".")[1].startswith(("body", "short")) and k.endswith("running_mean")]
+    assert keys, sorted(state)
+    other = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1)
+    load_weights(save_weights(tmp_path / "w.npz", net), other)
+    for k in keys:
+        np.testing.assert_array_equal(other.state_dict()[k], state[k])
+        assert np.any(state[k] != 0), k
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_zero_init_makes_each_block_start_as_its_shortcut(batch_norm):
+    net = fashion_resnet(widths=(4,), blocks=(2,), seed=0, batch_norm=batch_norm)
     x = rng.random((2, 1, 28, 28), dtype=np.float32)
-    stem = np.maximum(net.layers[0].forward(x), 0)
-    after_blocks = net.layers[3].forward(net.layers[2].forward(stem))
-    np.testing.assert_allclose(after_blocks, stem, atol=1e-6)
+    stem = Sequential(net.layers[:net.layers.index(_blocks(net)[0])]).forward(x, training=False)
+    out = stem
+    for block in _blocks(net):
+        out = block.forward(out, training=False)
+    assert len(_blocks(net)) == 2
+    np.testing.assert_allclose(out, stem, atol=1e-6)
 
 
 def test_model_builders_shapes_parameters_and_multiply_adds():
