@@ -25,7 +25,7 @@ import numpy as np
 from .conv import conv2d
 from .kernels import gaussian
 from .losses import softmax
-from .nn import Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Sequential
+from .nn import Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Residual, Sequential
 
 __all__ = [
     "feature_maps", "receptive_field", "top_activations", "top_patches", "occlusion", "occlusion_per_pixel",
@@ -135,11 +135,24 @@ def receptive_field(model: Sequential, layer: int) -> tuple[int, int, int]:
 
     Position (i, j) of that output sees input rows ``start + i * jump`` to ``start + i * jump + size - 1``
     (the same for columns); ``start`` is negative when padding puts part of the window outside the
-    image. Layer by layer: size += (k - 1) * jump;  start -= padding * jump;  jump *= stride.
+    image. Layer by layer: size += (k - 1) * jump;  start -= padding * jump;  jump *= stride. A residual
+    block sees what its body or its shortcut sees.
     """
     layer = _check_layer_index(model, layer)
-    size, jump, start = 1, 1, 0
-    for lay in model.layers[:layer + 1]:
+    return _field(model.layers[:layer + 1], (1, 1, 0), layer)
+
+
+def _field(layers, field, layer):
+    size, jump, start = field
+    for lay in layers:
+        if isinstance(lay, Residual):
+            # the sum sees what either path sees: the body's field, which contains the shortcut's
+            # (identity, or a 1x1 convolution with the same stride); compute both and take their span
+            paths = [_field(lay.body, (size, jump, start), layer), _field(lay.shortcut, (size, jump, start), layer)]
+            lo = min(st for _, _, st in paths)
+            hi = max(st + sz for sz, _, st in paths)
+            size, jump, start = hi - lo, paths[0][1], lo
+            continue
         if isinstance(lay, Conv2D):
             (k, kw), (s, sw), (p, pw) = lay.kernel_size, lay.stride, lay.padding
             if (k, s, p) != (kw, sw, pw):

@@ -159,6 +159,11 @@ def test_receptive_field_matches_the_gradient():
     assert receptive_field(with_bn, 2) == (3, 1, -1) and receptive_field(with_bn, 4) == (12, 2, -1)
     with pytest.raises(ValueError, match="whole image"):
         receptive_field(with_bn, 5)
+    # a residual block: its body (two 3x3 convolutions, the first of stride 2) decides the field
+    res = Sequential([Conv2D(1, 2, 3, padding=1, rng=0), ReLU(),
+                      Residual([Conv2D(2, 4, 3, stride=2, padding=1, rng=1), ReLU(), Conv2D(4, 4, 3, padding=1, rng=2)],
+                               shortcut=[Conv2D(2, 4, 1, stride=2, rng=3)])])
+    assert receptive_field(res, 2) == (3 + 2 + 4, 2, -1 - 1 - 2)
     # measured: the gradient of one position of layer 3's output is non-zero inside the computed field only
     for layer in net.layers:
         if "W" in layer.params:
