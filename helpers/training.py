@@ -175,8 +175,8 @@ class LivePlot:
                 smooth = np.convolve(history.step_loss, np.ones(k) / k, mode="valid")
                 ax.plot(steps[k - 1:], smooth, color="C0", lw=1.5, label="training (smoothed)")
         if history.val_loss:
-            ax.plot(history.epoch, history.val_loss, "o-", color="C1", label="test")
-            bx.plot(history.epoch, history.val_acc, "o-", color="C1", label="test")
+            ax.plot(history.epoch, history.val_loss, "o-", color="C1", label="validation")
+            bx.plot(history.epoch, history.val_acc, "o-", color="C1", label="validation")
         if history.train_acc:
             bx.plot(history.epoch, history.train_acc, "o-", color="C0", label="training")
         ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{self.title} loss".strip())
