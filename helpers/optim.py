@@ -61,7 +61,14 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma and Ba, 2015) with the usual defaults, as in Keras and PyTorch."""
+    """Adam (Kingma and Ba, 2015): lr=1e-3, beta1=0.9, beta2=0.999 by default, as in the paper, Keras and PyTorch.
+
+    eps=1e-7 by default, Keras' value; the paper and PyTorch use 1e-8. Where eps goes: here, as in the
+    paper's Algorithm 1 and in PyTorch, it is added to sqrt(v_hat), the bias-corrected root (the module
+    docstring's formula); Keras adds it to the uncorrected sqrt(v) (the paper's "epsilon hat"), which
+    weighs it 1 / sqrt(1 - beta2**t) times more in the first steps. eps only matters where a gradient is
+    almost always near zero: pass ``eps=1e-8`` to match PyTorch step for step.
+    """
 
     def __init__(self, parameters, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7):
         super().__init__(parameters, lr)
@@ -83,3 +90,86 @@ class Adam(_Optimizer):
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+
+
+# -- Weight decay and learning-rate schedules (notebook 09) -------------------------------------------
+
+def _decayed(parameters):
+    """Which parameters weight decay shrinks: the weights (arrays of 2 or more axes), not the biases nor
+    BatchNorm's gamma and beta, whose size sets no pattern's strength (as most libraries recommend)."""
+    return [layer.params[name].ndim >= 2 for layer, name in parameters]
+
+
+class AdamW(Adam):
+    """Adam with *decoupled* weight decay (Loshchilov and Hutter, 2019):
+
+        w -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * w)
+
+    L2 regularisation instead adds ``weight_decay * w`` to the gradient *before* Adam divides it by
+    sqrt(v_hat), so weights with large gradients are barely decayed; AdamW shrinks every weight by the
+    same fraction ``lr * weight_decay`` per step. Biases and BatchNorm's gamma and beta are not decayed.
+    """
+
+    def __init__(self, parameters, lr: float = 1e-3, weight_decay: float = 1e-2, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-7):
+        super().__init__(parameters, lr, beta1, beta2, eps)
+        if weight_decay < 0:
+            raise ValueError(f"weight_decay must be 0 or more, got {weight_decay!r}.")
+        self.weight_decay = float(weight_decay)
+        self._decay = _decayed(self.parameters)
+
+    def step(self) -> None:
+        if self.weight_decay:
+            shrink = 1 - self.lr * self.weight_decay          # decoupled: applied to w, not to the gradient
+            for (layer, name), decay in zip(self.parameters, self._decay):
+                if decay:
+                    layer.params[name] *= layer.params[name].dtype.type(shrink)
+        super().step()
+
+    def __repr__(self):
+        return f"AdamW(lr={self.lr}, weight_decay={self.weight_decay}, beta1={self.beta1}, beta2={self.beta2})"
+
+
+def add_l2_gradient(parameters, weight_decay: float) -> float:
+    """L2 regularisation: the loss gets ``weight_decay / 2 * sum(w**2)`` over the weights, so each weight's
+    gradient gets ``weight_decay * w``. Call it after ``model.backward`` and before ``optimizer.step``.
+    Returns the penalty added to the loss (biases and BatchNorm's gamma and beta are left out)."""
+    parameters = list(parameters)
+    penalty = 0.0
+    for (layer, name), decay in zip(parameters, _decayed(parameters)):
+        if decay:
+            w = layer.params[name]
+            layer.grads[name] = layer.grads[name] + w.dtype.type(weight_decay) * w
+            penalty += 0.5 * weight_decay * float(np.sum(w.astype(np.float64) ** 2))
+    return penalty
+
+
+def step_schedule(lr: float, drop: float = 0.1, every: int = 5):
+    """Step decay: ``lr`` for epochs 1..every, then ``lr * drop``, then ``lr * drop**2``... A function of
+    the epoch (1, 2, ...), as ``helpers.training.fit(lr_schedule=...)`` takes it."""
+    if not lr > 0 or not 0 < drop <= 1 or every < 1:
+        raise ValueError(f"need lr > 0, 0 < drop <= 1 and every >= 1, got {lr!r}, {drop!r}, {every!r}.")
+    return lambda epoch: lr * drop ** ((epoch - 1) // every)
+
+
+def cosine_schedule(lr: float, epochs: int, final_lr: float = 0.0, warmup: int = 0):
+    """Cosine decay from ``lr`` (epoch ``warmup + 1``) to ``final_lr`` (epoch ``epochs``):
+
+        lr_e = final_lr + (lr - final_lr) * (1 + cos(pi * (e - 1 - warmup) / (epochs - 1 - warmup))) / 2
+
+    after ``warmup`` epochs rising linearly to ``lr``. Large steps while far from a minimum, small ones at
+    the end so the weights settle instead of bouncing around it."""
+    if not lr > 0 or epochs < 1 or not 0 <= final_lr <= lr or not 0 <= warmup < epochs:
+        raise ValueError(f"need lr > 0, epochs >= 1, 0 <= final_lr <= lr and 0 <= warmup < epochs, got "
+                         f"{lr!r}, {epochs!r}, {final_lr!r}, {warmup!r}.")
+
+    def schedule(epoch):
+        if epoch <= warmup:
+            return lr * epoch / (warmup + 1)
+        span = max(epochs - 1 - warmup, 1)
+        t = min(max(epoch - 1 - warmup, 0), span) / span
+        return final_lr + (lr - final_lr) * (1 + np.cos(np.pi * t)) / 2
+    return schedule
+
+
+__all__ += ["AdamW", "add_l2_gradient", "step_schedule", "cosine_schedule"]

@@ -1,0 +1,149 @@
+"""Self-checks for notebook 09 (training well): momentum, batch normalisation, early stopping, flips."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import compare_array, report
+
+__all__ = ["check_momentum_step", "check_batchnorm_forward", "check_batchnorm_param_grads",
+           "check_early_stopping", "check_flip"]
+
+
+def _call(fn, *args):
+    """Run the learner's function; (result, None) or (None, the message to show)."""
+    if fn is ... or fn is None:
+        return None, "Define your function first, then pass it (without calling it) to the check."
+    try:
+        got = fn(*args)
+    except Exception as exc:   # the learner's code
+        return None, f"your function raised {type(exc).__name__}: {exc}"
+    if got is None:
+        return None, "your function returned None: end it with `return` and the result."
+    return got, None
+
+
+def check_momentum_step(fn) -> bool:
+    """Is ``fn(w, v, g, lr, mu)`` one step of SGD with momentum, returning (new w, new v)?
+
+    v <- mu * v - lr * g,   w <- w + v
+    """
+    rng = np.random.default_rng(3)
+    w, v, g = rng.standard_normal(5), rng.standard_normal(5), rng.standard_normal(5)
+    lr, mu = 0.1, 0.9
+    got, why = _call(fn, w.copy(), v.copy(), g.copy(), lr, mu)
+    if why:
+        return report(False, why)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return report(False, "return two arrays, the new weights and the new velocity: `return w, v`.")
+    v_new = mu * v - lr * g
+    w_new = w + v_new
+    ok_w, why_w = compare_array(got[0], w_new, "your new w")
+    ok_v, why_v = compare_array(got[1], v_new, "your new v")
+    if ok_w and ok_v:
+        return report(True, "the velocity remembers past gradients (mu of it survives each step) and the weights "
+                            "move by the velocity.")
+    gw, gv = np.asarray(got[0], float), np.asarray(got[1], float)
+    if gw.shape == w.shape and np.allclose(gw, w - lr * g):
+        return report(False, "that is plain SGD: update v first (v = mu * v - lr * g), then move w by v.")
+    if gw.shape == w.shape and np.allclose(gw, w + v):
+        return report(False, "w moved by the old velocity: update v first, then add the new v to w.")
+    if gv.shape == v.shape and np.allclose(gv, mu * v + lr * g):
+        return report(False, "the sign: the velocity goes *down* the gradient, v = mu * v - lr * g.")
+    return report(False, why_v if not ok_v else why_w)
+
+
+def check_batchnorm_forward(fn) -> bool:
+    """Is ``fn(x, gamma, beta, eps)`` batch normalisation of x (N, D) in training mode?"""
+    rng = np.random.default_rng(5)
+    x = rng.normal(3, 2, (8, 4))
+    gamma, beta, eps = rng.normal(1, 0.3, 4), rng.normal(0, 1, 4), 1e-5
+    got, why = _call(fn, x.copy(), gamma, beta, eps)
+    if why:
+        return report(False, why)
+    mean, var = x.mean(axis=0), x.var(axis=0)
+    right = (x - mean) / np.sqrt(var + eps) * gamma + beta
+    ok, why = compare_array(got, right, "your output")
+    if ok:
+        return report(True, "each feature (column) has mean beta and standard deviation gamma over the batch.")
+    a = np.asarray(got, dtype=float)
+    if a.shape == x.shape:
+        if np.allclose(a, (x - x.mean(axis=1, keepdims=True)) / np.sqrt(x.var(axis=1, keepdims=True) + eps)
+                       * gamma + beta):
+            return report(False, "you normalised each example (row, axis=1); batch normalisation normalises each "
+                                 "feature over the batch: axis=0.")
+        if np.allclose(a, (x - mean) / np.sqrt(var + eps)):
+            return report(False, "normalised, but gamma and beta are missing: y = xhat * gamma + beta.")
+        if np.allclose(a, (x - mean) / np.sqrt(x.var(axis=0, ddof=1) + eps) * gamma + beta):
+            return report(False, "use the batch's own variance (divide by N, np.var's default), not ddof=1.")
+        if np.allclose(a, (x - mean) / (var + eps) * gamma + beta):
+            return report(False, "divide by the standard deviation, sqrt(var + eps), not by the variance.")
+    return report(False, why)
+
+
+def check_batchnorm_param_grads(fn) -> bool:
+    """Is ``fn(g, xhat)`` the pair (dL/dgamma, dL/dbeta) of batch normalisation, for g = dL/dy (N, D)?"""
+    rng = np.random.default_rng(6)
+    g, xhat = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    got, why = _call(fn, g.copy(), xhat.copy())
+    if why:
+        return report(False, why)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return report(False, "return two arrays: `return dgamma, dbeta`.")
+    dgamma, dbeta = (g * xhat).sum(axis=0), g.sum(axis=0)
+    ok_g, why_g = compare_array(got[0], dgamma, "your dgamma")
+    ok_b, why_b = compare_array(got[1], dbeta, "your dbeta")
+    if ok_g and ok_b:
+        return report(True, "y = gamma * xhat + beta: beta's gradient sums g over the batch, gamma's sums g * xhat.")
+    a0, a1 = np.asarray(got[0], float), np.asarray(got[1], float)
+    if a0.shape == dbeta.shape and a1.shape == dgamma.shape and np.allclose(a0, dbeta) and np.allclose(a1, dgamma):
+        return report(False, "swapped: return dgamma first, then dbeta.")
+    if a0.shape == (6, 3) or a1.shape == (6, 3):
+        return report(False, "gamma and beta have one value per feature: sum over the batch (axis=0).")
+    if a1.shape == dbeta.shape and np.allclose(a1, g.mean(axis=0)):
+        return report(False, "sum over the batch, not the mean: each example adds its share to the loss's gradient.")
+    return report(False, why_g if not ok_g else why_b)
+
+
+def check_early_stopping(fn) -> bool:
+    """Is ``fn(val_losses, patience)`` the (1-based) epoch whose weights early stopping keeps, and the epoch at
+    which it stops: ``(best_epoch, stop_epoch)``?"""
+    losses = [0.60, 0.45, 0.41, 0.43, 0.40, 0.42, 0.44, 0.45, 0.39]
+    got, why = _call(fn, list(losses), 2)
+    if why:
+        return report(False, why)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return report(False, "return two whole numbers: `return best_epoch, stop_epoch`.")
+    if tuple(int(v) for v in got) == (5, 7):
+        got_b, why_b = _call(fn, [0.5, 0.4, 0.3], 2)
+        if why_b:
+            return report(False, why_b)
+        if tuple(int(v) for v in got_b) != (3, 3):
+            return report(False, f"when the loss keeps falling, training runs to the end and keeps the last epoch: "
+                                 f"for [0.5, 0.4, 0.3] expected (3, 3), got {got_b}.")
+        return report(True, "epoch 5 was the best; epochs 6 and 7 did not beat it (patience 2), so training stops "
+                            "at epoch 7 and restores epoch 5's weights (the 0.39 of epoch 9 is never seen).")
+    if tuple(int(v) for v in got) == (9, 9):
+        return report(False, "that looks at every epoch; early stopping stops once `patience` epochs in a row "
+                             "have not beaten the best so far.")
+    if tuple(int(v) for v in got) == (3, 5):
+        return report(False, "an epoch that beats the best so far resets the count: epoch 5 (0.40) beats epoch 3.")
+    if tuple(int(v) for v in got) in ((4, 6), (4, 7)):
+        return report(False, "epochs count from 1: the first loss is epoch 1.")
+    return report(False, f"got {got}. Walk through the losses keeping the best one and how many epochs ago it was.")
+
+
+def check_flip(fn) -> bool:
+    """Is ``fn(x)`` every image of the batch x (N, H, W) mirrored left-right?"""
+    x = np.arange(2 * 3 * 4).reshape(2, 3, 4)
+    got, why = _call(fn, x.copy())
+    if why:
+        return report(False, why)
+    ok, why = compare_array(got, x[:, :, ::-1], "your flipped batch")
+    if ok:
+        return report(True, "reversing the last axis (the columns) mirrors each image left-right.")
+    a = np.asarray(got)
+    if a.shape == x.shape and np.array_equal(a, x[:, ::-1, :]):
+        return report(False, "that is upside down: reverse the columns (last axis), not the rows.")
+    if a.shape == x.shape and np.array_equal(a, x[::-1]):
+        return report(False, "that reversed the order of the images; reverse each image's columns: x[:, :, ::-1].")
+    return report(False, why)

@@ -1,0 +1,95 @@
+"""Notebook 09's self-checks accept right answers and catch the usual mistakes with a specific hint."""
+import numpy as np
+import pytest
+
+from helpers.checks.training_well import (
+    check_batchnorm_forward,
+    check_batchnorm_param_grads,
+    check_early_stopping,
+    check_flip,
+    check_momentum_step,
+)
+
+
+def verdict(capsys, fn, check):
+    ok = check(fn)
+    return bool(ok), capsys.readouterr().out
+
+
+def momentum_right(w, v, g, lr, mu):
+    v = mu * v - lr * g
+    return w + v, v
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (momentum_right, None),
+    (lambda w, v, g, lr, mu: (w - lr * g, v), "plain SGD"),
+    (lambda w, v, g, lr, mu: (w + v, mu * v - lr * g), "old velocity"),
+    (lambda w, v, g, lr, mu: (w + mu * v + lr * g, mu * v + lr * g), "sign"),
+    (lambda w, v, g, lr, mu: w, "two arrays"),
+    (..., "Define your function"),
+    (lambda w, v, g, lr, mu: 1 / 0, "ZeroDivisionError"),
+])
+def test_momentum(capsys, fn, hint):
+    ok, out = verdict(capsys, fn, check_momentum_step)
+    assert ok is (hint is None) and (hint is None or hint in out), out
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda x, g, b, eps: (x - x.mean(0)) / np.sqrt(x.var(0) + eps) * g + b, None),
+    (lambda x, g, b, eps: (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + eps) * g + b, "axis=0"),
+    (lambda x, g, b, eps: (x - x.mean(0)) / np.sqrt(x.var(0) + eps), "gamma and beta"),
+    (lambda x, g, b, eps: (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + eps) * g + b, "ddof"),
+    (lambda x, g, b, eps: (x - x.mean(0)) / (x.var(0) + eps) * g + b, "standard deviation"),
+    (lambda x, g, b, eps: None, "returned None"),
+])
+def test_batchnorm_forward(capsys, fn, hint):
+    ok, out = verdict(capsys, fn, check_batchnorm_forward)
+    assert ok is (hint is None) and (hint is None or hint in out), out
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda g, xh: ((g * xh).sum(0), g.sum(0)), None),
+    (lambda g, xh: (g.sum(0), (g * xh).sum(0)), "swapped"),
+    (lambda g, xh: (g * xh, g), "axis=0"),
+    (lambda g, xh: ((g * xh).sum(0), g.mean(0)), "not the mean"),
+])
+def test_batchnorm_param_grads(capsys, fn, hint):
+    ok, out = verdict(capsys, fn, check_batchnorm_param_grads)
+    assert ok is (hint is None) and (hint is None or hint in out), out
+
+
+def early_right(losses, patience):
+    best, best_epoch, waited = float("inf"), 0, 0
+    for epoch, loss in enumerate(losses, 1):
+        if loss < best:
+            best, best_epoch, waited = loss, epoch, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return best_epoch, epoch
+    return best_epoch, len(losses)
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (early_right, None),
+    (lambda losses, p: (int(np.argmin(losses)) + 1, len(losses)), "every epoch"),
+    (lambda losses, p: (int(np.argmin(losses[:5])), 6), "count from 1"),
+    (lambda losses, p: (5, 7) if len(losses) > 3 else (3, 4), "keeps falling"),
+    (lambda losses, p: 5, "two whole numbers"),
+])
+def test_early_stopping(capsys, fn, hint):
+    ok, out = verdict(capsys, fn, check_early_stopping)
+    assert ok is (hint is None) and (hint is None or hint in out), out
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda x: x[:, :, ::-1], None),
+    (lambda x: x[..., ::-1].copy(), None),
+    (lambda x: x[:, ::-1, :], "upside down"),
+    (lambda x: x[::-1], "order of the images"),
+    (lambda x: x.T, "shape"),
+])
+def test_flip(capsys, fn, hint):
+    ok, out = verdict(capsys, fn, check_flip)
+    assert ok is (hint is None) and (hint is None or hint in out), out
