@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from helpers.images import load_sample
+from helpers.models import fashion_cnn
 from helpers.nn import Conv2D
 from helpers.widgets import (
     ConvolutionScrubber,
@@ -20,6 +21,8 @@ from helpers.widgets import (
     SobelExplorer,
     SoftmaxExplorer,
 )
+from helpers.widgets.inside import FeatureMapExplorer
+from helpers.widgets.optimizers import OptimizerExplorer
 from helpers.widgets.panels import NAN_RGB, colorize
 
 SMALL_PHOTO = (np.arange(40 * 36).reshape(40, 36) % 251).astype(np.uint8)
@@ -41,6 +44,9 @@ EXPLORERS = {
     "PoolingExplorer": lambda: PoolingExplorer(shift=1),
     "SoftmaxExplorer": lambda: SoftmaxExplorer(),
     "FilterExplorer": lambda: FilterExplorer(*_fashion_snapshots()),
+    "OptimizerExplorer": lambda: OptimizerExplorer(optimizer="momentum"),   # SGD ignores the momentum
+    "FeatureMapExplorer": lambda: FeatureMapExplorer(fashion_cnn(seed=5),
+                                                     load_sample("fashion_mnist_sample")["images"][:3]),
 }
 
 
@@ -78,6 +84,8 @@ def other_values(control) -> list:
         ups = [v + i * step for i in range(1, 6) if v + i * step <= control.max]
         downs = [v - i * step for i in range(1, 6) if v - i * step >= control.min]
         return [x for pair in zip(ups + [None] * 5, downs + [None] * 5) for x in pair if x is not None]
+    if isinstance(control, widgets.FloatLogSlider):
+        return [v * control.base ** (i * control.step) for i in (1, -1, 2, -2)]
     if isinstance(control, widgets.FloatText):
         return [v + 1.0, v - 2.0]
     raise AssertionError(f"the test does not know how to move a {type(control).__name__}")

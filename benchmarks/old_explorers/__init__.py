@@ -4,6 +4,7 @@ the new one in the same run. Not part of the course: do not import it from noteb
 """
 
 from .filters import FilterExplorer as FilterExplorer
+from .optimizers import OptimizerExplorer as OptimizerExplorer
 from .padding_stride import PaddingStrideExplorer as PaddingStrideExplorer
 from .padding_stride import ReceptiveFieldExplorer as ReceptiveFieldExplorer
 from .pixels import PixelInspector as PixelInspector

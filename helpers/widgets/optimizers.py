@@ -12,6 +12,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ._base import Explorer
+from .panels import FigurePanel
 
 __all__ = ["OptimizerExplorer", "SURFACES", "optimizer_path"]
 
@@ -26,6 +27,7 @@ def _tilted(curvatures, degrees):
 SURFACES = {"narrow valley": _tilted([1.0, 25.0], 30), "round bowl": _tilted([4.0, 4.0], 0)}
 START = np.array([-4.0, 2.5])
 _LIMIT = 1e6          # a path beyond this distance has diverged: stop drawing it
+_LOSS_FLOOR = 1e-12   # losses below this are drawn on the bottom of the loss plot
 
 
 def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: int = 50, start=START,
@@ -65,28 +67,60 @@ class OptimizerExplorer(Explorer):
 
     After each redraw: ``path`` (the points visited), ``losses`` (the loss at each point),
     ``diverged`` (True if the path ran away) and ``info`` (an HTML line with the final loss).
+    The contours are drawn once per surface, the loss axes once per number of steps (losses below 1e-12
+    sit on the bottom edge), and the path and the loss curve are painted over them.
     """
 
     def __init__(self, optimizer: str = "SGD", lr: float = 0.05, momentum: float = 0.9, steps: int = 50,
                  surface: str = "narrow valley"):
-        super().__init__(figsize=(10, 4))
-        opts = dict(continuous_update=False, style={"description_width": "initial"})
+        super().__init__()
+        opts = dict(style={"description_width": "initial"})
         self.optimizer = widgets.Dropdown(options=["SGD", "momentum", "Adam"], value=optimizer, description="optimiser")
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0.5, step=0.05, readout_format=".3g",
                                          description="learning rate", **opts)
         self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
                                             description="momentum (Adam: beta1)", **opts)
-        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", **opts)
+        # the loss axes are redrawn when the number of steps changes: that slider updates on release
+        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", continuous_update=False,
+                                       **opts)
         self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface")
         self.info = widgets.HTML(value="")
         self.path = self.losses = None
         self.diverged = False
+        self.plot_path = FigurePanel(figsize=(5.2, 3.9))
+        self.plot_loss = FigurePanel(figsize=(3.9, 3.9))
+        self.ax_path = self.plot_path.figure.subplots()
+        self.ax_loss = self.plot_loss.figure.subplots()
+        self._frozen_surface = self._frozen_steps = None
+        self.watch(self.optimizer, self.lr, self.momentum, self.steps, self.surface)
+        self.layout([[self.optimizer, self.surface, self.steps], [self.lr, self.momentum], self.info],
+                    [[self.plot_path, self.plot_loss]])
+
+    def _freeze_surface(self, A) -> None:
+        """The contours of the loss, the start and the minimum: drawn once per surface."""
         g0, g1 = np.meshgrid(np.linspace(-5, 5, 161), np.linspace(-3.5, 3.5, 121))
-        self._grid = (g0, g1, np.stack([g0, g1], axis=-1))
-        self._finish([widgets.HBox([self.optimizer, self.surface, self.steps]),
-                      widgets.HBox([self.lr, self.momentum]), self.info])
-        for c in (self.optimizer, self.lr, self.momentum, self.steps, self.surface):   # inside boxes: observe here
-            c.observe(self.update, names="value")
+        grid = np.stack([g0, g1], axis=-1)
+        ax = self.ax_path
+        ax.clear()
+        ax.contour(g0, g1, 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid), levels=np.geomspace(0.05, 150, 14),
+                   cmap="Greys", linewidths=0.8)
+        ax.plot(*START, "ko")
+        ax.plot(0, 0, "k*", ms=12)
+        ax.set(xlim=(-5, 5), ylim=(-3.5, 3.5), aspect="equal", xlabel="w[0]", ylabel="w[1]")
+        self.plot_path.figure.set_layout_engine("constrained")
+        self.plot_path.freeze()
+        self._frozen_surface = self.surface.value
+
+    def _freeze_loss_axes(self, steps: int) -> None:
+        """Log-scale axes from the lowest loss shown (1e-12) to a diverged path's: drawn once per step count."""
+        bx = self.ax_loss
+        bx.clear()
+        bx.set_yscale("log")
+        bx.set(xlim=(0, steps), ylim=(_LOSS_FLOOR, 1e14), xlabel="step", ylabel="loss (log scale)")
+        bx.grid(alpha=0.3)
+        self.plot_loss.figure.set_layout_engine("constrained")
+        self.plot_loss.freeze()
+        self._frozen_steps = steps
 
     def draw(self) -> None:
         A = SURFACES[self.surface.value]
@@ -94,21 +128,27 @@ class OptimizerExplorer(Explorer):
         self.path = optimizer_path(A, name, self.lr.value, self.momentum.value, self.steps.value)
         self.losses = 0.5 * np.einsum("ni,ij,nj->n", self.path, A, self.path)
         self.diverged = len(self.path) < self.steps.value + 1 or self.losses[-1] > self.losses[0]
-        g0, g1, grid = self._grid
-        surface = 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid)
 
-        fig = self.figure
-        fig.clear()
-        ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
-        ax.contour(g0, g1, surface, levels=np.geomspace(0.05, 150, 14), cmap="Greys", linewidths=0.8)
-        ax.plot(self.path[:, 0], self.path[:, 1], ".-", color="C0", ms=4, lw=1)
-        ax.plot(*START, "ko")
-        ax.plot(0, 0, "k*", ms=12)
-        ax.set(xlim=(-5, 5), ylim=(-3.5, 3.5), aspect="equal", xlabel="w[0]", ylabel="w[1]",
-               title=f"{name}: {len(self.path) - 1} steps")
-        bx.semilogy(np.maximum(self.losses, 1e-30), color="C0")
-        bx.set(xlabel="step", ylabel="loss (log scale)", title="loss at each step")
-        bx.grid(alpha=0.3)
+        if self._frozen_surface != self.surface.value:
+            self._freeze_surface(A)
+        d = self.plot_path.paint(clip=self.ax_path)
+        shown = self.path[np.abs(self.path).max(axis=1) < 50]          # far outside the plot: not drawn
+        points = [self.plot_path.pixel(self.ax_path, x, y) for x, y in shown]
+        if len(points) > 1:
+            d.line(points, fill="#1f77b4", width=1)
+        for x, y in points:
+            d.ellipse([x - 2, y - 2, x + 2, y + 2], fill="#1f77b4")
+        self.plot_path.show()
+        self.plot_path.title = f"{name}: {len(self.path) - 1} steps"
+
+        if self._frozen_steps != self.steps.value:
+            self._freeze_loss_axes(self.steps.value)
+        d = self.plot_loss.paint(clip=self.ax_loss)
+        curve = np.clip(self.losses, _LOSS_FLOOR, 1e14)
+        d.line([self.plot_loss.pixel(self.ax_loss, k, v) for k, v in enumerate(curve)], fill="#1f77b4", width=2)
+        self.plot_loss.show()
+        self.plot_loss.title = "loss at each step" + (" (below 1e-12: on the bottom edge)"
+                                                      if self.losses.min() < _LOSS_FLOOR else "")
         verdict = "diverged: the loss grew" if self.diverged else f"final loss {self.losses[-1]:.3g}"
         self.info.value = (f"<b>{name}</b>, learning rate {self.lr.value:.3g}"
                            + (f", momentum {self.momentum.value:.2f}" if name != "SGD" else "")

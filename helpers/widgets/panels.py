@@ -352,13 +352,21 @@ class FigurePanel:
         px, py = ax.transData.transform((x, y))
         return float(px), float(self._background.shape[0] - py)
 
-    def paint(self):
-        """A PIL ImageDraw (RGBA colours allowed) on a fresh copy of the frozen background."""
+    def paint(self, clip=None):
+        """A PIL ImageDraw (RGBA colours allowed) on a fresh copy of the frozen background.
+
+        ``clip``: an Axes; what is painted outside it (a path that leaves the plot) is not shown.
+        """
         from PIL import Image, ImageDraw
 
         if self._background is None:
             raise RuntimeError("call freeze() once before paint().")
         self._painted = Image.fromarray(self._background)
+        self._clip = None
+        if clip is not None:
+            x0, y0, x1, y1 = clip.bbox.extents
+            H = self._background.shape[0]
+            self._clip = (int(np.floor(H - y1)), int(np.ceil(H - y0)) + 1, int(np.floor(x0)), int(np.ceil(x1)) + 1)
         return ImageDraw.Draw(self._painted, "RGBA")
 
     def show(self) -> None:
@@ -368,6 +376,11 @@ class FigurePanel:
             rgb = np.asarray(self.canvas.buffer_rgba())[..., :3]
         else:
             rgb = np.asarray(self._painted if self._painted is not None else self._background)
+            if self._painted is not None and getattr(self, "_clip", None):
+                r0, r1, c0, c1 = self._clip
+                out = self._background.copy()
+                out[r0:r1, c0:c1] = rgb[r0:r1, c0:c1]
+                rgb = out
         self.panel._set(encode(rgb, "png"), rgb.shape[1], rgb.shape[0])
 
 
