@@ -1,14 +1,18 @@
 """Benchmark of training: one full step of the source's Fashion-MNIST CNN, timed side by side.
 
-    python -m benchmarks.bench_training [--rounds 7] [--end-to-end]
+    python -m benchmarks.bench_training [--rounds 7] [--end-to-end] [--against REV]
 
 A step is what training repeats: forward pass of a batch of 128 images through Conv 32 3x3 same, ReLU,
 MaxPool 2, Conv 64 3x3 same, ReLU, MaxPool 2, Flatten, Dense 128, ReLU, Dense 10; softmax cross-entropy;
 backward pass; Adam update. Everything float32. Targets, each measured in this run:
 
-- helpers.nn: at least 2,000 images per second;
+- helpers.nn: at least 2,000 images per second, and no regression: not below README's figure
+  (3,400 images/s on a 2-core machine) divided by 1.5;
 - when PyTorch is importable (it is optional: pip install torch), the same step in PyTorch on the CPU
-  with the same number of threads, timed in interleaved rounds: ours within 1.3x of its time.
+  with the same number of threads, timed in interleaved rounds: ours within 1.3x of its time (README:
+  1.06x to 1.20x). Without PyTorch the bench says it skipped that comparison.
+
+``--against REV`` also times the step with the helpers of git revision REV, in the same rounds.
 
 ``--end-to-end`` also trains both Fashion-MNIST models as notebook 07 does (needs the dataset) and
 checks the CNN reaches 91% test accuracy in at most 5 minutes of training and the dense model 87.8%.
@@ -17,13 +21,14 @@ Exit status 1 if a target is missed.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import statistics
 import sys
 
 import numpy as np
 
-from benchmarks.bench import timeit
+from benchmarks.bench import SLOWER_LIMIT, baseline_helpers, timeit, warn_if_busy
 from helpers.models import fashion_cnn, fashion_dense
 from helpers.nn import SoftmaxCrossEntropy
 from helpers.optim import Adam
@@ -31,11 +36,14 @@ from helpers.optim import Adam
 BATCH = 128
 TARGET_IMAGES_PER_S = 2000
 TARGET_TORCH_RATIO = 1.3
+README_IMAGES_PER_S = 3400      # README's Speed table, the slow end of its range
 
 
-def numpy_step():
-    model = fashion_cnn(seed=0)
-    loss_fn, opt = SoftmaxCrossEntropy(), Adam(model.parameters())
+def numpy_step(package: str = "helpers"):
+    """One training step with the layers of ``package`` (helpers, or an earlier revision's copy)."""
+    models, nn, optim = (importlib.import_module(f"{package}.{m}") for m in ("models", "nn", "optim"))
+    model = models.fashion_cnn(seed=0)
+    loss_fn, opt = nn.SoftmaxCrossEntropy(), optim.Adam(model.parameters())
     rng = np.random.default_rng(0)
     x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, BATCH)
@@ -176,9 +184,13 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds (median reported)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="PyTorch threads")
     parser.add_argument("--end-to-end", action="store_true", help="also train both models (minutes)")
+    parser.add_argument("--against", metavar="REV", help="also time the step with git revision REV's helpers")
     args = parser.parse_args(argv)
 
+    warn_if_busy()
     contenders = {"helpers.nn": numpy_step()}
+    if args.against:
+        contenders[f"helpers.nn at {args.against}"] = numpy_step(baseline_helpers(args.against).__name__)
     tstep, tversion = torch_step(args.threads)
     if tstep is not None:
         contenders[f"PyTorch {tversion} CPU"] = tstep
@@ -198,8 +210,15 @@ def main(argv=None) -> int:
     print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s (target >= {TARGET_IMAGES_PER_S:,}): {'ok' if ok else 'MISSED'}")
     if not ok:
         failures.append("images/s")
+    floor = README_IMAGES_PER_S / SLOWER_LIMIT
+    ok = BATCH / ours >= floor
+    print(f"no regression: README has {README_IMAGES_PER_S:,} images/s, limit {floor:,.0f}: {'ok' if ok else 'MISSED'}")
+    if not ok:
+        failures.append(f"regression: {BATCH / ours:,.0f} images/s < {floor:,.0f}")
+    if args.against:
+        print(f"helpers.nn time / at {args.against}: {ours / med[f'helpers.nn at {args.against}']:.2f}x")
     if tstep is None:
-        print("PyTorch is not installed: comparison skipped (pip install torch to run it).")
+        print("PyTorch is not installed: the comparison with PyTorch was SKIPPED (pip install torch to run it).")
     else:
         ratio = ours / med[f"PyTorch {tversion} CPU"]
         ok = ratio <= TARGET_TORCH_RATIO

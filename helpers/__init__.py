@@ -3,8 +3,10 @@
 Read it in the order the notebooks meet it:
 
     images.py     the sample photo and digits, grayscale, normalising, BGR/RGB        (notebook 01)
-    conv.py       conv2d (vectorized), conv2d_loops (the definition as loops),
-                  output_size, im2col/col2im                                           (02, 04)
+    conv.py       output_size, conv2d_loops (the definition as loops), im2col/col2im,
+                  conv2d (vectorized: im2col and one matrix product)                  (02, 04)
+    shapes.py     output_size, padding, and the strided window view conv and pooling share
+    fast_conv.py  the same convolution, arranged for speed (read conv.py first)
     kernels.py    named kernels: identity, blur, sharpen, edge, emboss, Sobel         (02, 03)
     pooling.py    max and average pooling, and their backward pass                   (05)
     losses.py     softmax, log-softmax, cross-entropy                                 (06)
@@ -14,8 +16,12 @@ Read it in the order the notebooks meet it:
     datasets.py   MNIST and Fashion-MNIST: find, verify, download, parse              (07)
     training.py   the training loop, history, evaluation, saving weights              (07)
     models.py     the course's reference networks                                     (07, 08)
+    interpret.py  inside a trained network: feature maps, top patches, occlusion, saliency (11)
     widgets/      one interactive explorer per notebook topic
     checks/       self-checks for the exercises
+
+Behind the scenes: _arguments.py (checks of the arguments the functions are called with, with
+errors that say how to fix them) and _threads.py (sharing work out over the CPU cores).
 """
 from .conv import conv2d, conv2d_loops, output_size
 from .pooling import pool2d

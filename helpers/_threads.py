@@ -2,7 +2,8 @@
 
 Four tools, each there because a measurement asked for it:
 
-- :func:`in_parallel`      split independent work (bands of rows, images of a batch) over the CPU cores.
+- :func:`in_parallel`      split independent work (bands of rows, images of a batch) over the CPU cores;
+  :func:`by_channel` does it for element-wise work on feature maps, a range of channels each.
   numpy lets go of Python's global lock while it copies or multiplies large arrays, so plain
   threads run those at the same time. Small arrays are not worth it: every numpy call hands the
   lock back and forth between the threads, which costs a few microseconds each time.
@@ -146,3 +147,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         in_parallel(lambda part: np.matmul(a, b[:, part], out=out[:, part]), b.shape[1],
                     values_per_item=a.shape[0] + b.shape[0])
     return out
+
+
+def by_channel(work, x: np.ndarray) -> None:
+    """Call ``work(ix)`` with index tuples that together select all of ``x``, a range of channels
+    (axis 1) each, shared out over the CPU cores: element-wise work (ReLU, pooling) then runs on every
+    core, as the matrix products do. Arrays with fewer than 2 axes, or empty ones, are not split.
+    """
+    if x.ndim < 2 or x.size == 0:
+        work((...,))
+    else:
+        in_parallel(lambda part: work((slice(None), part)), x.shape[1], values_per_item=x.size // x.shape[1])

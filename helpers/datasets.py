@@ -10,6 +10,15 @@ Where the files are looked for, in this order:
 3. for Fashion-MNIST, the Debian/Ubuntu package ``dataset-fashion-mnist`` (/usr/share/datasets/fashion-mnist);
 4. the official mirrors, if ``download=True`` (the default).
 
+The environment variable ``CNN_COURSE_DATA_SEARCH`` narrows that search, for tests and CI that must see
+what a machine without the dataset (or offline) sees, without uninstalling anything: a comma-separated
+list of the places to use, among ``env`` (the folder in ``CNN_COURSE_DATA``), ``cache``, ``system`` and
+``download``; ``none`` uses none of them. Unset or empty means all four. A folder passed as ``path=`` is
+always searched: the caller named it. For example::
+
+    CNN_COURSE_DATA_SEARCH=none make test            # as on a fresh machine without the data, offline
+    CNN_COURSE_DATA_SEARCH=env,cache,download ...    # as without the Debian package
+
 Every file is checked against a published SHA-256 before it is used: the .gz digest that the dataset's
 authors publish, or the digest of the decompressed content (the Debian package recompressed the files,
 so their .gz bytes differ while the content is identical). A download is written to a temporary file
@@ -21,9 +30,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import math
 import os
 import tempfile
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path
 
@@ -31,10 +43,17 @@ import numpy as np
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "parse_idx", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
-    "ENV_VAR", "FASHION_LABELS", "cache_dir",
+    "CacheWarning",
+    "ENV_VAR", "SEARCH_ENV", "SEARCH_PLACES", "FASHION_LABELS", "cache_dir", "search_places",
 ]
 
 ENV_VAR = "CNN_COURSE_DATA"
+
+#: The environment variable that narrows where the data is looked for (see the module docstring).
+SEARCH_ENV = "CNN_COURSE_DATA_SEARCH"
+
+#: Every place the search can use, in the order it uses them.
+SEARCH_PLACES = ("env", "cache", "system", "download")
 
 #: Class names of Fashion-MNIST, by label.
 FASHION_LABELS = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -101,14 +120,40 @@ class IDXFormatError(ValueError):
     """The bytes are not a well-formed IDX file."""
 
 
+class CacheWarning(UserWarning):
+    """A download could not be saved in the cache folder (read-only, full): it is used from memory."""
+
+
 def cache_dir() -> Path:
     """The project's download cache: ``.cache/datasets`` next to the helpers package."""
     return Path(__file__).resolve().parent.parent / ".cache" / "datasets"
 
 
+def search_places() -> tuple[str, ...]:
+    """The places the search uses, from ``CNN_COURSE_DATA_SEARCH`` (all of :data:`SEARCH_PLACES` if unset).
+
+    ``CNN_COURSE_DATA_SEARCH="cache, download"`` gives ``("cache", "download")``; ``none`` gives ``()``.
+    """
+    setting = os.environ.get(SEARCH_ENV, "").strip().lower()
+    if not setting:
+        return SEARCH_PLACES
+    words = [w.strip() for w in setting.split(",") if w.strip()]
+    if words == ["none"]:
+        return ()
+    unknown = [w for w in words if w not in SEARCH_PLACES]
+    if unknown or not words:
+        raise ValueError(
+            f"{SEARCH_ENV}={setting!r}: {', '.join(map(repr, unknown)) or 'no place'} is not a place to search. "
+            f"Use a comma-separated list of {', '.join(SEARCH_PLACES)} (for example 'cache,download'), or "
+            f"'none', or unset it to search everywhere."
+        )
+    return tuple(p for p in SEARCH_PLACES if p in words)
+
+
 # -- IDX ---------------------------------------------------------------------------------------------
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPE_NAMES = "0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64"
 
 
 def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
@@ -117,11 +162,14 @@ def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
     data = bytes(data)
     if len(data) < 4:
         raise IDXFormatError(f"{name} is {len(data)} bytes long: too short to be an IDX file (truncated?).")
-    if data[0] != 0 or data[1] != 0 or data[2] not in _IDX_TYPES:
+    if data[0] != 0 or data[1] != 0:
         raise IDXFormatError(
-            f"{name} does not start like an IDX file (magic bytes {data[:4].hex()}). Is it still gzip-compressed, "
-            "or a different file?"
+            f"{name} does not start like an IDX file (magic bytes {data[:4].hex()}, expected 0000 then a type "
+            "code and the number of dimensions). Is it still gzip-compressed (1f8b...), or a different file?"
         )
+    if data[2] not in _IDX_TYPES:
+        raise IDXFormatError(f"{name} declares the value type code 0x{data[2]:02X}, which IDX does not define "
+                             f"(known: {_IDX_TYPE_NAMES}). The file is damaged or not an IDX file.")
     dtype, ndim = np.dtype(_IDX_TYPES[data[2]]), data[3]
     if ndim == 0:
         raise IDXFormatError(f"{name} declares 0 dimensions.")
@@ -129,7 +177,7 @@ def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
     if len(data) < header:
         raise IDXFormatError(f"{name} is truncated inside its header ({len(data)} of {header} bytes).")
     shape = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize      # Python ints: 4 dims of 2**21 overflow int64
     if len(data) < expected:
         raise IDXFormatError(
             f"{name} is truncated: its header announces shape {shape} ({expected:,} bytes) but it has "
@@ -146,11 +194,21 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+# The largest file, train-images, is 47,040,016 bytes: a .gz that inflates to more is not one of ours
+# (and might be a "zip bomb" that would fill the memory), so stop reading there.
+_MAX_CONTENT = 2**26
+
+
 def _decompress(data: bytes, where: str) -> bytes:
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            content = f.read(_MAX_CONTENT + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise ChecksumError(f"{where} is not a complete gzip file ({exc}).") from exc
+    if len(content) > _MAX_CONTENT:
+        raise ChecksumError(f"{where} inflates to more than {_MAX_CONTENT:,} bytes: it is not one of the dataset's "
+                            "files. Delete it and get the files again.")
+    return content
 
 
 def _verified_content(path: Path, gz_digest: str, raw_digest: str | None) -> bytes:
@@ -185,10 +243,8 @@ def _candidates(folder: Path, dataset: str, name: str):
             yield sub / fname
 
 
-def _download(dataset: str, name: str, dest_dir: Path, gz_digest: str, mirrors, timeout: float) -> Path:
-    """Fetch ``name``.gz from the first mirror that works; verify; write atomically. Returns the path."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = dest_dir / (name + ".gz")
+def _download(name: str, gz_digest: str, mirrors, timeout: float) -> bytes:
+    """Fetch ``name``.gz from the first mirror that works and verify it. Returns its bytes."""
     errors = []
     for base in mirrors:
         url = base + name + ".gz"
@@ -201,9 +257,19 @@ def _download(dataset: str, name: str, dest_dir: Path, gz_digest: str, mirrors, 
         if _sha256(data) != gz_digest:
             errors.append(f"{url}: SHA-256 mismatch ({len(data):,} bytes; truncated or altered download)")
             continue
-        _atomic_write(dest, data)
-        return dest
+        return data
     raise DatasetNotFoundError("\n  ".join([f"could not download {name}.gz:"] + errors))
+
+
+def _store(dest_dir: Path, name: str, data: bytes) -> str | None:
+    """Save a verified download in the cache; if that fails (read-only folder, disk full), say why and go on:
+    the data is in memory, so this run need not fail. Returns the reason it was not saved, or None."""
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(dest_dir / (name + ".gz"), data)
+    except OSError as exc:
+        return f"{name}.gz: {type(exc).__name__}: {exc}"
+    return None
 
 
 def _atomic_write(dest: Path, data: bytes) -> None:
@@ -243,16 +309,26 @@ def _not_found_message(dataset: str, searched, download_errors) -> str:
 def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
     if dataset not in DIGESTS:
         raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
+    places = search_places()
     folders = []
-    for given in (path, os.environ.get(ENV_VAR)):
+    for given, origin in ((path, "given as path="), (os.environ.get(ENV_VAR) if "env" in places else None,
+                                                      f"given in {ENV_VAR}")):
         if given:
             folder = Path(given).expanduser()
             if not folder.is_dir():
-                raise NotADirectoryError(f"{folder} (given as the data folder) is not a directory.")
+                raise NotADirectoryError(f"{folder} ({origin}) is not a directory.")
             folders.append(folder)
     cache_root = Path(cache) if cache is not None else cache_dir()
-    folders += [cache_root / dataset, *SYSTEM_DIRS[dataset]]
-    contents, download_errors = {}, []
+    if "cache" in places:
+        folders.append(cache_root / dataset)
+    if "system" in places:
+        folders += SYSTEM_DIRS[dataset]
+    if download and "download" not in places:
+        download = False
+        skipped = [f"downloading is off: {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} leaves it out"]
+    else:
+        skipped = []
+    contents, download_errors, unsaved = {}, [], []
     for name in FILES:
         gz_digest, raw_digest = DIGESTS[dataset][name]
         problems = []
@@ -264,29 +340,49 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
                         break
                     except ChecksumError as exc:
                         problems.append(str(exc))
+                    except OSError as exc:                  # unreadable (permissions, a broken disk)
+                        problems.append(f"{candidate} could not be read: {type(exc).__name__}: {exc}")
             if name in contents:
                 break
         if name in contents:
             continue
         if download:
             try:
-                fetched = _download(dataset, name, cache_root / dataset, gz_digest,
-                                    MIRRORS[dataset] if mirrors is None else mirrors, timeout)
-                contents[name] = _decompress(fetched.read_bytes(), str(fetched))
+                fetched = _download(name, gz_digest, MIRRORS[dataset] if mirrors is None else mirrors, timeout)
+                contents[name] = _decompress(fetched, f"the download of {name}.gz")
+                reason = _store(cache_root / dataset, name, fetched)
+                if reason:
+                    unsaved.append(reason)
                 continue
             except DatasetNotFoundError as exc:
                 download_errors.append(str(exc))
-        msg = _not_found_message(dataset, folders, download_errors)
+        msg = _not_found_message(dataset, folders, download_errors + skipped)
+        if places != SEARCH_PLACES:
+            msg += (f"\n(The search was narrowed by {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} to: "
+                    f"{', '.join(places) or 'none'}; unset it to search everywhere.)")
         if problems:
             msg = "Files were found but rejected:\n  - " + "\n  - ".join(problems) + "\n" + msg
         raise DatasetNotFoundError(msg)
+    if unsaved:
+        warnings.warn(
+            f"{dataset} was downloaded and is used from memory, but it could not be saved in the cache folder "
+            f"{cache_root / dataset}:\n  " + "\n  ".join(unsaved) + "\nIt will be downloaded again next time. To "
+            "keep it, make that folder writable, or pass cache='a/folder/you/can/write' (or save the files "
+            f"yourself in a folder and set {ENV_VAR} to it).",
+            CacheWarning, stacklevel=3)
     arrays = {name: parse_idx(data, name) for name, data in contents.items()}
     out = []
     for split in ("train", "t10k"):
         images, labels = arrays[f"{split}-images-idx3-ubyte"], arrays[f"{split}-labels-idx1-ubyte"]
-        if images.ndim != 3 or images.dtype != np.uint8 or labels.ndim != 1 or len(images) != len(labels):
-            raise IDXFormatError(f"{split}: images {images.dtype} {images.shape} and labels {labels.dtype} "
-                                 f"{labels.shape} do not fit together.")
+        wrong = [what for what, bad in (
+            (f"images should be uint8 (N, H, W), not {images.dtype} {images.shape}",
+             images.ndim != 3 or images.dtype != np.uint8),
+            (f"labels should be uint8 (N,), not {labels.dtype} {labels.shape}",
+             labels.ndim != 1 or labels.dtype != np.uint8),
+            (f"there are {len(images):,} images but {len(labels):,} labels", len(images) != len(labels)),
+        ) if bad]
+        if wrong:
+            raise IDXFormatError(f"the {split} files do not fit together: " + "; ".join(wrong) + ".")
         out.append((images, labels))
     return tuple(out)
 

@@ -58,17 +58,39 @@ def sample_photo(gray: bool = False) -> np.ndarray:
 def load_image(path, gray: bool = False, max_side: int | None = None) -> np.ndarray:
     """Read an image file as uint8 RGB (H, W, 3), or (H, W) if ``gray``; optionally shrink it.
 
-    ``max_side`` scales the image down (keeping its shape) so its longer side is at most that many
-    pixels: a phone photo of 4000 x 3000 would make every slider move slow.
+    ``path``: a file name, or the file's bytes (what an upload widget gives). ``max_side`` scales the
+    image down (keeping its shape) so its longer side is at most that many pixels: a phone photo of
+    4000 x 3000 would make every slider move slow. A file that is empty, damaged or not an image raises
+    ValueError with the reason, so a caller can catch that one exception and show the message.
     """
     import cv2
 
-    raw = Path(path).read_bytes() if not isinstance(path, (bytes, bytearray, memoryview)) else bytes(path)
-    bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    if max_side is not None:
+        if isinstance(max_side, bool) or not isinstance(max_side, (int, np.integer)):
+            raise TypeError(f"max_side must be a whole number of pixels (or None), not {max_side!r}.")
+        if max_side < 1:
+            raise ValueError(f"max_side={max_side}: the longer side must keep at least 1 pixel; pass None to "
+                             "keep the image's size.")
+    if isinstance(path, np.ndarray):
+        raise TypeError("load_image reads an image file (a path or its bytes); this is already an array of "
+                        f"pixels, shape {path.shape}: use it as it is.")
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        raw, what = bytes(path), "the image bytes"
+    else:
+        raw, what = Path(path).expanduser().read_bytes(), str(path)
+    if not raw:
+        raise ValueError(f"{what}: the file is empty (0 bytes), so there is no image in it. If it came from an "
+                         "upload, the upload may have failed: try again, or load the file from disk by its path.")
+    try:
+        bgr = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error as exc:                     # e.g. more pixels than OpenCV agrees to decode
+        reason = getattr(exc, "err", None) or str(exc)
+        raise ValueError(f"could not decode {what} ({len(raw):,} bytes) as an image: OpenCV refused it ({reason}). "
+                         "An image of more than about a billion pixels is refused like this: shrink it first.") from exc
     if bgr is None:
         raise ValueError(
-            f"could not decode {path if not isinstance(path, (bytes, bytearray, memoryview)) else 'the bytes'} "
-            "as an image. Use a PNG or JPEG file."
+            f"could not decode {what} ({len(raw):,} bytes, starting {raw[:8]!r}) as an image: it is not a "
+            "format OpenCV reads, or it is damaged or cut short. Use a PNG or JPEG file."
         )
     rgb = bgr_to_rgb(bgr)
     if max_side is not None and max(rgb.shape[:2]) > max_side:

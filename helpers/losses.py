@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import float_dtype
+from ._arguments import float_dtype
 
 __all__ = ["softmax", "softmax_naive", "log_softmax", "cross_entropy", "cross_entropy_grad", "one_hot"]
 

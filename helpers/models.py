@@ -4,7 +4,11 @@
     fashion_dense()     Flatten -> Dense 128 ReLU -> Dense 10
     fashion_cnn()       Conv 32 3x3 same ReLU -> MaxPool 2 -> Conv 64 3x3 same ReLU -> MaxPool 2
                         -> Flatten -> Dense 128 ReLU -> Dense 10
-    alexnet()           the AlexNet of the source material, with the ReLUs it left out put back
+    alexnet()           the AlexNet of the source material, with the ReLUs it left out put back and a bias
+                        per filter in its convolutions (which the source leaves out)
+    lenet5()            LeNet-5 (1998) for 28x28 images (notebook 10)
+    fashion_resnet()    a small residual network for Fashion-MNIST (notebook 10)
+    multiply_adds()     multiply-adds per image, layer by layer, from a model's layer list
 """
 from __future__ import annotations
 
@@ -43,11 +47,15 @@ def fashion_cnn(seed: int = 0) -> Sequential:
 
 
 def alexnet(n_classes: int = 1000, relu_between_linear: bool = True, seed: int = 0) -> Sequential:
-    """AlexNet as in the source material: (N, 3, 224, 224) -> (N, n_classes).
+    """The AlexNet of the source material: (N, 3, 224, 224) -> (N, n_classes).
 
-    ``relu_between_linear=False`` gives the source's version exactly, which has no ReLU between its
-    linear layers (the original network has them; without them the three linear layers collapse into
-    one linear map on the dropout-masked features).
+    Its layer list, filter counts, kernels, strides and paddings are the source's. Two differences:
+
+    - ``relu_between_linear=True`` (the default) puts back the ReLUs between the linear layers, which the
+      original network has and the source leaves out (without them the three linear layers collapse into
+      one linear map on the dropout-masked features); ``False`` leaves them out, as the source does.
+    - Our convolutions have one bias per filter (1,184 in all); the source's have none (``bias=False``).
+      So the source counts 61,264,904 parameters and this model 61,266,088, with or without the ReLUs.
     """
     s = [int(v) for v in _seeds(seed, 8)]
     layers = [
@@ -67,8 +75,9 @@ def alexnet(n_classes: int = 1000, relu_between_linear: bool = True, seed: int =
     return Sequential(layers)
 
 
-#: How notebook 07 trains :func:`fashion_cnn`: Adam on batches of 128, one learning rate per epoch (three
-#: epochs at 0.001, then lowered so the last steps settle instead of bouncing around the minimum).
+#: A fixed learning-rate schedule for :func:`fashion_cnn` (Adam, batches of 128, one rate per epoch: three
+#: epochs at 0.001, then lower), used by the training benchmark. Notebook 07 does not use it: there the
+#: rate is lowered when the validation loss stops improving, a choice made on the validation set.
 CNN_LR_SCHEDULE = (1e-3, 1e-3, 1e-3, 3e-4, 1e-4)
 
 
@@ -91,3 +100,115 @@ def fashion_cnn_bn(seed: int = 0, dropout: float = 0.3) -> Sequential:
 
 
 __all__ += ["fashion_cnn_bn"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notebook 10: LeNet-5, a small residual network, and counting multiply-adds
+# ---------------------------------------------------------------------------------------------------------
+
+from .nn import BatchNorm2D, GlobalAvgPool2D, Residual  # noqa: E402  (the section's own imports, kept with it)
+
+__all__ += ["lenet5", "fashion_resnet", "multiply_adds", "RESNET_EPOCHS", "RESNET_LR"]
+
+
+def lenet5(seed: int = 0) -> Sequential:
+    """LeNet-5 (LeCun et al., 1998) for 28x28 digits, in today's usual form: (N, 1, 28, 28) -> (N, 10).
+
+    Conv 6 5x5 (padding 2, the original's 32x32 input) -> pool 2 -> Conv 16 5x5 -> pool 2 -> 16x5x5
+    -> Dense 120 -> Dense 84 -> Dense 10. Differences from 1998: ReLU instead of the scaled tanh, max
+    pooling instead of the trainable average "subsampling", every C3 map connected to all 6 inputs
+    (the original connected each to 3, 4 or 6 of them), and a plain dense output instead of RBF units.
+    """
+    s = [int(v) for v in _seeds(seed, 5)]
+    return Sequential([
+        Conv2D(1, 6, 5, padding=2, rng=s[0]), ReLU(), MaxPool2D(2),
+        Conv2D(6, 16, 5, rng=s[1]), ReLU(), MaxPool2D(2),
+        Flatten(), Dense(16 * 5 * 5, 120, rng=s[2]), ReLU(), Dense(120, 84, rng=s[3]), ReLU(),
+        Dense(84, 10, rng=s[4]),
+    ])
+
+
+def _block(c_in, c_out, stride, rng, zero_init, batch_norm):
+    def norm(c):
+        return [BatchNorm2D(c)] if batch_norm else []
+
+    body = ([Conv2D(c_in, c_out, 3, stride=stride, padding=1, rng=int(rng[0]))] + norm(c_out) + [ReLU()]
+            + [Conv2D(c_out, c_out, 3, padding=1, rng=int(rng[1]))] + norm(c_out))
+    if zero_init:
+        # the block starts as its shortcut: a deep stack begins as a shallow one and grows its branches
+        body[-1].params["gamma" if batch_norm else "W"][...] = 0
+    shortcut = None
+    if c_in != c_out or stride != 1:
+        shortcut = [Conv2D(c_in, c_out, 1, stride=stride, rng=int(rng[2]))] + norm(c_out)
+    return Residual(body, shortcut)
+
+
+def fashion_resnet(widths=(24, 48, 96), blocks=(0, 1, 1), seed: int = 0, batch_norm: bool = True,
+                   zero_init: bool = True) -> Sequential:
+    """A small residual network for 28x28 images: (N, 1, 28, 28) -> (N, 10).
+
+    A 3x3 stem convolution to ``widths[0]`` channels at 28x28, then one stage per further width, each
+    starting with a block of stride 2 (28 -> 14 -> 7, a 1x1 projection on its shortcut) followed by
+    identity blocks, ``blocks[i]`` blocks in all; the first entry of ``blocks`` counts the identity
+    blocks at 28x28 (0 for none). Global average pooling and one dense layer make the head.
+
+    Each block is Conv 3x3, BatchNorm, ReLU, Conv 3x3, BatchNorm, added to its shortcut, then ReLU (the
+    stem and the projections get a BatchNorm too; ``batch_norm=False`` leaves them all out).
+    ``zero_init`` starts the last layer of each block's body at zero (the BatchNorm's scale, or the
+    convolution's weights without batch normalisation), so the untrained network is its shortcut path.
+    """
+    if len(blocks) != len(widths):
+        raise ValueError(f"one block count per width: widths {widths}, blocks {blocks}.")
+    seeds = iter(_seeds(seed, 3 * (sum(blocks) + len(widths) + 1)).reshape(-1, 3))
+    first = next(seeds)
+    layers = [Conv2D(1, widths[0], 3, padding=1, rng=int(first[0]))]
+    layers += ([BatchNorm2D(widths[0])] if batch_norm else []) + [ReLU()]
+    for _ in range(blocks[0]):
+        layers.append(_block(widths[0], widths[0], 1, next(seeds), zero_init, batch_norm))
+    for c_in, c_out, n in zip(widths[:-1], widths[1:], blocks[1:]):
+        layers.append(_block(c_in, c_out, 2, next(seeds), zero_init, batch_norm))
+        for _ in range(n - 1):
+            layers.append(_block(c_out, c_out, 1, next(seeds), zero_init, batch_norm))
+    layers += [GlobalAvgPool2D(), Dense(widths[-1], 10, rng=int(first[1]))]
+    return Sequential(layers)
+
+
+def multiply_adds(model, input_shape) -> list[tuple[str, int]]:
+    """(layer, multiply-adds for one image) for each layer of ``model`` on images of ``input_shape``.
+
+    Conv2D: output values x (in_channels x kh x kw); Dense: inputs x outputs; a Residual block: the
+    sum over its layers. The rest (ReLU, pooling, additions) is counted as 0: a few operations per value,
+    small next to the products. ``input_shape`` is (C, H, W) or (N, C, H, W) (N is ignored).
+    """
+    shape = (1,) + tuple(input_shape[-3:])
+
+    def count(layer, shape):
+        if isinstance(layer, Residual):
+            total, s = 0, shape
+            for inner in layer.body:
+                total += count(inner, s)
+                s = inner.output_shape(s)
+            s = shape
+            for inner in layer.shortcut:
+                total += count(inner, s)
+                s = inner.output_shape(s)
+            return total
+        out = layer.output_shape(shape)
+        if isinstance(layer, Conv2D):
+            kh, kw = layer.kernel_size
+            return int(np.prod(out[1:])) * layer.in_channels * kh * kw
+        if isinstance(layer, Dense):
+            return layer.in_features * layer.out_features
+        return 0
+
+    rows = []
+    for layer in model.layers:
+        rows.append((layer.label, count(layer, shape)))
+        shape = layer.output_shape(shape)
+    return rows
+
+
+#: How notebook 10 trains :func:`fashion_resnet` (chosen on its validation split): this many epochs of
+#: Adam, the learning rate following half a cosine from RESNET_LR down towards 0.
+RESNET_EPOCHS = 10
+RESNET_LR = 2e-3

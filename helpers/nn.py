@@ -7,6 +7,7 @@ Notebook 07 builds and trains CNNs out of these::
     Sequential                                             a stack of layers, with a summary table
     SGD  Adam                                              optimizers (in helpers.optim)
     BatchNorm2D  BatchNorm1D                               batch normalisation (notebook 09, at the end)
+    GlobalAvgPool2D  Residual                              global pooling, residual blocks (notebook 10, at the end)
 
 Every layer follows the same contract:
 
@@ -18,20 +19,22 @@ Shapes: images are (N, C, H, W), vectors (N, D); N is the batch. Parameters are 
 is built with ``dtype=np.float64`` (or converted with ``Sequential.astype``), as the gradient checks do.
 
 Speed, for the curious: a training step spends its time in the convolutions, done as im2col (every
-receptive field laid out as a column, :func:`helpers.conv.im2col`) followed by one matrix product. The
-columns are kept for the backward pass and their buffer is reused from one step to the next. Feature
-maps are *stored* channel-major, (C, N, H, W) in memory, and handed out as (N, C, H, W) views of that
-memory: the matrix product then writes them without a transpose, and im2col reads them tap by tap in
-long contiguous runs. The shapes you see are always (N, C, H, W). Every big step (the products,
-im2col, ReLU, pooling) is shared out over the CPU cores by helpers._threads, which says why.
+receptive field laid out as a column, :func:`helpers.conv.im2col`) followed by one matrix product; the
+layers call its twin in helpers.fast_conv, which copies on every core. The columns are kept for the
+backward pass and their buffer is reused from one step to the next. Feature maps are stored
+channel-major in memory (:class:`ChannelMajor` says what that means and why); the shapes you see are
+always (N, C, H, W). Every big step (the products, im2col, ReLU, pooling) is shared out over the CPU
+cores by helpers._threads, which says why.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ._threads import in_parallel, matmul
-from .conv import col2im, im2col, output_size, resolve_padding
+from ._arguments import as_real_array, positive_int, positive_pair
+from ._threads import by_channel, matmul
+from .fast_conv import col2im, im2col
 from .pooling import pool2d, pool2d_backward
+from .shapes import output_size, resolve_padding
 
 __all__ = [
     "Layer", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense", "Dropout", "SoftmaxCrossEntropy",
@@ -58,20 +61,50 @@ def _rng(rng) -> np.random.Generator:
     raise TypeError(f"rng must be None, a seed (int) or a numpy Generator, got {type(rng).__name__}.")
 
 
-def _by_channel(work, x: np.ndarray) -> None:
-    """Call ``work(ix)`` with index tuples that together select all of ``x``, a range of channels
-    (axis 1) each, shared out over the CPU cores. Element-wise layers run on every core this way,
-    like the matrix products do; see helpers._threads.
+class ChannelMajor:
+    """Feature maps (N, C, H, W) *stored* channel-major, (C, N, H, W) in memory: the layers' one layout trick.
+
+    A convolution computes its F feature maps as one matrix product, filters (F, K) @ columns
+    (K, N*H'*W'), so they come out as (F, N, H', W') in memory. Copying them into (N, F, H', W') order
+    would move every value of every map on every step for nothing; the layer hands out an (N, F, H', W')
+    *view* of that memory instead (:meth:`from_matrix`). The layers after it keep the layout they get
+    (``np.empty_like`` does), so ReLU and pooling write channel-major maps too; the next convolution's
+    im2col then reads each channel's pixels in long runs, and on the way back the gradient of a
+    channel-major map is an (F, N*H'*W') matrix at no cost (:meth:`to_matrix`). Shapes stay (N, C, H, W)
+    everywhere and every number is the same: only the order in memory differs.
     """
-    if x.ndim < 2 or x.size == 0:
-        work((...,))
-    else:
-        in_parallel(lambda part: work((slice(None), part)), x.shape[1], values_per_item=x.size // x.shape[1])
+
+    @staticmethod
+    def from_matrix(m: np.ndarray, N: int, hw) -> np.ndarray:
+        """(C, N*H*W) matrix -> (N, C, H, W), a view of the same memory."""
+        return m.reshape(m.shape[0], N, *hw).transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def to_matrix(x: np.ndarray) -> np.ndarray:
+        """(N, C, H, W) -> (C, N*H*W): a view when x is stored channel-major, a copy otherwise."""
+        return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+
+    @staticmethod
+    def empty(shape, dtype) -> np.ndarray:
+        """An uninitialised (N, C, H, W) array, stored channel-major."""
+        N, C, H, W = shape
+        return np.empty((C, N, H, W), dtype).transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def holds(x: np.ndarray) -> bool:
+        """Is x a batch (N, C, H, W) of more than one image, stored channel-major?"""
+        return x.ndim == 4 and x.shape[0] > 1 and x.transpose(1, 0, 2, 3).flags.c_contiguous
+
+    @staticmethod
+    def copy(x: np.ndarray) -> np.ndarray:
+        """A copy of x (N, C, H, W), stored channel-major."""
+        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
 
 
-def _check_input(x, ndim: int, name: str, what: str) -> np.ndarray:
+def _check_input(x, ndim, name: str, what: str) -> np.ndarray:
+    """x as an array of floats with ``ndim`` axes (None: any), or an error that says what ``name`` expects."""
     x = np.asarray(x)
-    if x.ndim != ndim:
+    if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{name} expects {what}, got an array of shape {x.shape}.")
     if not np.issubdtype(x.dtype, np.floating):
         raise TypeError(
@@ -79,6 +112,22 @@ def _check_input(x, ndim: int, name: str, what: str) -> np.ndarray:
             "e.g. helpers.images.normalize(x)."
         )
     return x
+
+
+def _check_grad(layer, grad, out_shape) -> np.ndarray:
+    """grad as an array of the forward output's shape ``out_shape``, or an error that says what is wrong.
+
+    ``out_shape`` is None until the layer has run forward (in training mode, when it must keep something).
+    """
+    name = type(layer).__name__
+    if out_shape is None:
+        raise RuntimeError(f"{name}: call forward(x, training=True) before backward; backward needs what the "
+                           "forward pass keeps.")
+    grad = as_real_array(grad, "grad", empty_ok=True)
+    if grad.shape != tuple(out_shape):
+        raise ValueError(f"{name}.backward: the gradient must have the shape of the last forward output, "
+                         f"shape {tuple(out_shape)}, got {grad.shape}.")
+    return grad
 
 
 class Layer:
@@ -134,21 +183,18 @@ class Conv2D(Layer):
     def __init__(self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding="valid",
                  rng=None, dtype=np.float32):
         super().__init__()
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
-        kh, kw = (kernel_size, kernel_size) if np.isscalar(kernel_size) else tuple(kernel_size)
-        self.kernel_size = (int(kh), int(kw))
-        self.stride = (stride, stride) if np.isscalar(stride) else tuple(stride)
+        self.in_channels = positive_int(in_channels, "in_channels")
+        self.out_channels = positive_int(out_channels, "out_channels")
+        self.kernel_size = kh, kw = positive_pair(kernel_size, "kernel_size")
+        self.stride = positive_pair(stride, "stride")
         self.padding = resolve_padding(padding, self.kernel_size)
         self.padding_arg = padding
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         fan_in = in_channels * kh * kw
         self.params["W"] = he_normal((out_channels, in_channels, kh, kw), fan_in, _rng(rng), dtype)
         self.params["b"] = np.zeros(out_channels, dtype=dtype)
         self._cols = None        # im2col columns of the last forward pass, (kh*kw*C, N*H'*W'), reused
         self._dcols = None       # workspace for dL/d(columns), reused
-        self._x_shape = None
+        self._x_shape = self._y_shape = None
 
     def output_shape(self, input_shape):
         N, C, H, W = input_shape
@@ -173,30 +219,27 @@ class Conv2D(Layer):
         cols = self._workspace("_cols", (K, N * oh * ow), W.dtype)
         im2col(x, self.kernel_size, self.stride, self.padding, out=cols)
         self._x_shape = x.shape
-        wm = W.transpose(0, 2, 3, 1).reshape(F, K)            # rows ordered (m, n, c) like the columns
-        y = matmul(wm, cols)                                   # wm @ cols (F, N*H'*W'): channel-major maps
+        wm = W.reshape(F, K)                                   # one filter per row, ordered (c, m, n) like the columns
+        y = matmul(wm, cols)                                   # wm @ cols: (F, N*H'*W')
         y += b[:, None]
-        return y.reshape(F, N, oh, ow).transpose(1, 0, 2, 3)   # seen as (N, F, H', W'), no copy
+        self._y_shape = (N, F, oh, ow)
+        return ChannelMajor.from_matrix(y, N, (oh, ow))        # (N, F, H', W'), no copy
 
     def backward(self, grad, input_grad=True):
-        if self._x_shape is None:
-            raise RuntimeError("call forward before backward.")
         W = self.params["W"]
+        g = _check_grad(self, grad, self._y_shape).astype(W.dtype, copy=False)
         F, C, kh, kw = W.shape
-        N = self._x_shape[0]
-        g = np.asarray(grad, dtype=W.dtype).transpose(1, 0, 2, 3).reshape(F, -1)   # free if channel-major
+        N, _, H, Wd = self._x_shape
+        g = ChannelMajor.to_matrix(g)                          # (F, N*H'*W')
         cols = self._cols
-        self.grads["W"] = matmul(g, cols.T).reshape(F, kh, kw, C).transpose(0, 3, 1, 2)      # g @ cols.T
+        self.grads["W"] = matmul(g, cols.T).reshape(F, C, kh, kw)      # g @ cols.T
         self.grads["b"] = g.sum(axis=1)
         if not input_grad:
             return None
-        wm = W.transpose(0, 2, 3, 1).reshape(F, -1)
         dcols = self._workspace("_dcols", cols.shape, W.dtype)
-        matmul(wm.T, g, out=dcols)                             # wm.T @ g
-        _, _, H, Wd = self._x_shape
+        matmul(W.reshape(F, -1).T, g, out=dcols)               # wm.T @ g
         (ph, pw) = self.padding
-        # gather into a channel-major buffer, seen as (N, C, H, W): the layer below reads it without copies
-        padded = np.empty((C, N, H + 2 * ph, Wd + 2 * pw), dtype=W.dtype).transpose(1, 0, 2, 3)  # col2im zeroes it
+        padded = ChannelMajor.empty((N, C, H + 2 * ph, Wd + 2 * pw), W.dtype)     # col2im zeroes it
         return col2im(dcols, self._x_shape, self.kernel_size, self.stride, self.padding, out=padded)
 
     @property
@@ -214,24 +257,26 @@ class Conv2D(Layer):
 class ReLU(Layer):
     """max(0, x). Backward: the gradient passes where x > 0 and is blocked where x <= 0."""
 
+    def __init__(self):
+        super().__init__()
+        self._mask = None
+
     def forward(self, x, training=True):
-        x = np.asarray(x)
-        y = np.empty_like(x)                             # keeps x's memory layout
+        x = as_real_array(x, "ReLU's input", empty_ok=True)
+        y = np.empty_like(x)                             # keeps x's memory layout (see ChannelMajor)
         self._mask = np.empty_like(x, dtype=bool) if training else None   # only backward needs it
 
         def relu(ix):                                    # ix selects some of the channels
             np.maximum(x[ix], 0, out=y[ix])
             if training:
                 np.greater(x[ix], 0, out=self._mask[ix])
-        _by_channel(relu, x)
+        by_channel(relu, x)
         return y
 
     def backward(self, grad, input_grad=True):
-        if getattr(self, "_mask", None) is None:
-            raise RuntimeError("call forward(x, training=True) before backward.")
-        grad = np.asarray(grad)
+        grad = _check_grad(self, grad, None if self._mask is None else self._mask.shape)
         dx = np.empty_like(grad)
-        _by_channel(lambda ix: np.multiply(grad[ix], self._mask[ix], out=dx[ix]), grad)
+        by_channel(lambda ix: np.multiply(grad[ix], self._mask[ix], out=dx[ix]), grad)
         return dx
 
     def __repr__(self):
@@ -241,66 +286,33 @@ class ReLU(Layer):
 class MaxPool2D(Layer):
     """Max pooling over ``size`` x ``size`` windows (stride ``size`` unless given).
 
-    Backward: each output gradient goes to the one input pixel that was the maximum of its window
-    (the first one if several tie), the others get 0. The common case, 2x2 windows side by side on an
-    even-sized map, is done on four strided views; anything else uses helpers.pooling.
+    forward   x (N, C, H, W) -> y (N, C, H', W'), each window's maximum (helpers.pooling.pool2d)
+    backward  each output gradient goes to the one input pixel that was the maximum of its window
+              (the first one if several tie); the others get 0 (helpers.pooling.pool2d_backward).
     """
 
     def __init__(self, size=2, stride=None):
         super().__init__()
-        self.size = int(size)
-        self.stride = self.size if stride is None else int(stride)
+        self.size = positive_int(size, "size")
+        self.stride = self.size if stride is None else positive_int(stride, "stride")
+        self._x_shape = self._winners = None
 
     def output_shape(self, input_shape):
         *lead, H, W = input_shape
         return (*lead, output_size(H, self.size, 0, self.stride), output_size(W, self.size, 0, self.stride))
 
-    def _fast(self, shape):
-        return self.size == 2 and self.stride == 2 and shape[-1] % 2 == 0 and shape[-2] % 2 == 0
-
     def forward(self, x, training=True):
         x = _check_input(x, 4, "MaxPool2D", "a batch of feature maps (N, C, H, W)")
+        if not training:                                # only backward needs to know which pixel won
+            self._winners = None
+            return pool2d(x, self.size, self.stride)
+        y, self._winners = pool2d(x, self.size, self.stride, return_indices=True)
         self._x_shape = x.shape
-        if not self._fast(x.shape):
-            y, self._idx = pool2d(x, self.size, self.stride, return_indices=True)
-            return y
-        N, C, H, W = x.shape
-        y = np.empty_like(x, shape=(N, C, H // 2, W // 2))         # laid out like x
-        self._mask = np.empty_like(y, dtype=np.uint8) if training else None
-
-        def pool(ix):                                           # ix selects some of the channels
-            x6 = x[ix].reshape(N, -1, H // 2, 2, W // 2, 2)      # window (i, j) is x6[:, :, i, :, j, :]
-            rows = np.maximum(x6[:, :, :, 0], x6[:, :, :, 1])     # max of the two rows of each window
-            yp = np.maximum(rows[..., 0], rows[..., 1], out=y[ix])        # then of the two columns
-            if not training:
-                return
-            # Which of the 4 pixels won, 0..3 (the first one if several tie): one byte per window, built
-            # from "is it not tap t" flags as  w = nb0 * (1 + nb1 * (1 + nb2)).
-            taps = [x6[:, :, :, m, :, n] for m in (0, 1) for n in (0, 1)]
-            winner = self._mask[ix]
-            np.not_equal(taps[2], yp, out=winner.view(bool))
-            winner += np.uint8(1)
-            winner *= np.not_equal(taps[1], yp).view(np.uint8)
-            winner += np.uint8(1)
-            winner *= np.not_equal(taps[0], yp).view(np.uint8)
-        _by_channel(pool, x)
         return y
 
     def backward(self, grad, input_grad=True):
-        if not self._fast(self._x_shape):
-            return pool2d_backward(grad, self._x_shape, self.size, self.stride, indices=self._idx)
-        if self._mask is None:
-            raise RuntimeError("call forward(x, training=True) before backward.")
-        grad = np.asarray(grad)
-        N, C, H, W = self._x_shape
-        # laid out like the gradient (channel-major when it is), each window's gradient to its winner
-        dx = np.empty_like(grad, shape=(N, C, H, W))
-
-        def unpool(ix):                                         # ix selects some of the channels
-            for t, (m, n) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
-                np.multiply(grad[ix], self._mask[ix] == t, out=dx[ix][:, :, m::2, n::2])
-        _by_channel(unpool, dx)
-        return dx
+        grad = _check_grad(self, grad, None if self._winners is None else self._winners.shape)
+        return pool2d_backward(grad, self._x_shape, self.size, self.stride, indices=self._winners)
 
     @property
     def label(self):
@@ -313,21 +325,26 @@ class MaxPool2D(Layer):
 class Flatten(Layer):
     """(N, C, H, W) -> (N, C*H*W), in C order (channel, then row, then column)."""
 
+    def __init__(self):
+        super().__init__()
+        self._x_shape = self._y_shape = None
+
     def forward(self, x, training=True):
-        x = np.asarray(x)
+        x = as_real_array(x, "Flatten's input", empty_ok=True)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten expects a batch (N, ...) of at least 2 axes, got shape {x.shape}.")
         self._x_shape = x.shape
-        # feature maps stored channel-major (see the module docstring) get their gradient laid out the same way
-        self._channel_major = x.ndim == 4 and x.transpose(1, 0, 2, 3).flags.c_contiguous and x.shape[0] > 1
-        return x.reshape(x.shape[0], -1)
+        self._y_shape = self.output_shape(x.shape)
+        # feature maps stored channel-major (see ChannelMajor) get their gradient laid out the same way
+        self._channel_major = ChannelMajor.holds(x)
+        return x.reshape(self._y_shape)
 
     def backward(self, grad, input_grad=True):
-        grad = np.asarray(grad).reshape(self._x_shape)
-        if self._channel_major:
-            grad = np.ascontiguousarray(grad.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
-        return grad
+        grad = _check_grad(self, grad, self._y_shape).reshape(self._x_shape)
+        return ChannelMajor.copy(grad) if self._channel_major else grad
 
     def output_shape(self, input_shape):
-        return (input_shape[0], int(np.prod(input_shape[1:])))
+        return (input_shape[0], int(np.prod(input_shape[1:], dtype=np.int64)))
 
     def __repr__(self):
         return "Flatten()"
@@ -341,10 +358,9 @@ class Dense(Layer):
 
     def __init__(self, in_features: int, out_features: int, rng=None, dtype=np.float32):
         super().__init__()
-        for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive int, got {v!r}.")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = positive_int(in_features, "in_features")
+        self.out_features = positive_int(out_features, "out_features")
+        self._x = None
         self.params["W"] = he_normal((in_features, out_features), in_features, _rng(rng), dtype)
         self.params["b"] = np.zeros(out_features, dtype=dtype)
 
@@ -365,7 +381,8 @@ class Dense(Layer):
         return y
 
     def backward(self, grad, input_grad=True):
-        grad = np.asarray(grad, dtype=self.params["W"].dtype)
+        out_shape = None if self._x is None else (self._x.shape[0], self.out_features)
+        grad = _check_grad(self, grad, out_shape).astype(self.params["W"].dtype, copy=False)
         self.grads["W"] = matmul(self._x.T, grad)
         self.grads["b"] = grad.sum(axis=0)
         return matmul(grad, self.params["W"].T) if input_grad else None
@@ -384,14 +401,15 @@ class Dropout(Layer):
 
     def __init__(self, p: float = 0.5, rng=None):
         super().__init__()
-        if not 0 <= p < 1:
-            raise ValueError(f"p is the probability of dropping a value, in [0, 1), got {p!r}.")
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p < 1:
+            raise ValueError(f"p is the probability of dropping a value, a number in [0, 1), got {p!r}.")
         self.p = float(p)
         self.rng = _rng(rng)
-        self._mask = None
+        self._mask = self._y_shape = None
 
     def forward(self, x, training=True):
-        x = np.asarray(x)
+        x = _check_input(x, None, "Dropout", "an array")
+        self._y_shape = x.shape
         if not training or self.p == 0:
             self._mask = None
             return x
@@ -400,6 +418,7 @@ class Dropout(Layer):
         return x * self._mask
 
     def backward(self, grad, input_grad=True):
+        grad = _check_grad(self, grad, self._y_shape)
         return grad if self._mask is None else grad * self._mask
 
     @property
@@ -419,6 +438,9 @@ class SoftmaxCrossEntropy:
     Computed stably: z - max(z) before exponentiating, and ln p as (z - max) - ln(sum exp(z - max)).
     """
 
+    def __init__(self):
+        self.probs = None
+
     def forward(self, z, labels):
         z = _check_input(z, 2, "SoftmaxCrossEntropy", "scores of shape (N, classes)")
         labels = np.asarray(labels)
@@ -437,6 +459,8 @@ class SoftmaxCrossEntropy:
         return float(-log_p.mean())
 
     def backward(self):
+        if self.probs is None:
+            raise RuntimeError("SoftmaxCrossEntropy: call forward(scores, labels) before backward.")
         g = self.probs.copy()
         g[np.arange(g.shape[0]), self._labels] -= 1
         return g / g.dtype.type(g.shape[0])
@@ -555,6 +579,8 @@ class Sequential:
 
 
 # -- Batch normalisation (notebook 09) ---------------------------------------------------------------
+
+from ._threads import in_parallel  # noqa: E402  (the section's own import, kept with it)
 
 
 class _BatchNorm(Layer):
@@ -692,12 +718,11 @@ class BatchNorm2D(_BatchNorm):
         return tuple(input_shape)
 
     def _rows(self, x):
-        N, C, H, W = x.shape
-        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)   # free if channel-major
+        return ChannelMajor.to_matrix(x)                          # (C, N*H*W), free if channel-major
 
     def _unrows(self, rows, shape):
         N, C, H, W = shape
-        return rows.reshape(C, N, H, W).transpose(1, 0, 2, 3)      # channel-major, seen as (N, C, H, W)
+        return ChannelMajor.from_matrix(rows, N, (H, W))          # channel-major, seen as (N, C, H, W)
 
 
 class BatchNorm1D(_BatchNorm):
@@ -723,3 +748,210 @@ class BatchNorm1D(_BatchNorm):
 
 
 __all__ += ["BatchNorm1D", "BatchNorm2D"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Modern architectures (notebook 10): global average pooling and residual blocks
+# ---------------------------------------------------------------------------------------------------------
+
+class GlobalAvgPool2D(Layer):
+    """The mean of each feature map: (N, C, H, W) -> (N, C), one number per channel.
+
+    In place of Flatten followed by a big dense layer: the dense layer after it then has C inputs, not
+    C x H x W (Network in Network, 2013; ResNet). Backward: each of the H x W pixels of a map receives
+    1 / (H x W) of the gradient of its mean.
+    """
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"GlobalAvgPool2D expects feature maps (N, C, H, W), got {tuple(input_shape)}.")
+        return tuple(input_shape[:2])
+
+    def forward(self, x, training=True):
+        x = _check_input(x, 4, "GlobalAvgPool2D", "a batch of feature maps (N, C, H, W)")
+        self._x_shape = x.shape
+        return x.mean(axis=(2, 3))
+
+    def backward(self, grad, input_grad=True):
+        if getattr(self, "_x_shape", None) is None:
+            raise RuntimeError("call forward before backward.")
+        if not input_grad:
+            return None
+        N, C, H, W = self._x_shape
+        grad = np.asarray(grad)
+        # channel-major like the conv layers' maps (see ChannelMajor)
+        dx = ChannelMajor.empty((N, C, H, W), grad.dtype)
+        dx[...] = (grad / grad.dtype.type(H * W))[:, :, None, None]
+        return dx
+
+    @property
+    def label(self):
+        return "GlobalAvgPool2D"
+
+    def __repr__(self):
+        return "GlobalAvgPool2D()"
+
+
+class _Nested(dict):
+    """The ``params`` (or ``grads``, ``buffers``) of a block, as one flat dict over the layers inside it.
+
+    Keys are ``"<part><i>_<name>"``, e.g. ``"body2_W"`` for the weights of the third layer of the body:
+    no dots, so Sequential.state_dict's ``"layer.name"`` keys stay two-part. Reading and writing go
+    straight to the inner layer's own dict, so optimizers and load_state_dict change the inner layers.
+    """
+
+    def __init__(self, parts, attr):
+        super().__init__()
+        self._parts, self._attr = parts, attr      # parts: [(prefix, [layers])]
+
+    def _where(self, key):
+        prefix_i, _, name = key.partition("_")
+        for prefix, layers in self._parts:
+            if prefix_i.startswith(prefix) and prefix_i[len(prefix):].isdigit():
+                i = int(prefix_i[len(prefix):])
+                if i < len(layers) and hasattr(layers[i], self._attr):
+                    return getattr(layers[i], self._attr), name
+        raise KeyError(key)
+
+    def __getitem__(self, key):
+        d, name = self._where(key)
+        return d[name]
+
+    def __setitem__(self, key, value):
+        d, name = self._where(key)
+        d[name] = value
+
+    def __contains__(self, key):
+        try:
+            d, name = self._where(key)
+        except KeyError:
+            return False
+        return name in d
+
+    def keys(self):
+        return [f"{prefix}{i}_{name}" for prefix, layers in self._parts for i, layer in enumerate(layers)
+                for name in getattr(layer, self._attr, {})]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self.keys())
+
+    def values(self):
+        return [self[k] for k in self.keys()]
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def __repr__(self):
+        return repr({k: getattr(v, "shape", v) for k, v in self.items()})
+
+
+class Residual(Layer):
+    """A residual block: y = ReLU(body(x) + shortcut(x)) (He et al., 2016).
+
+    ``body`` is a list of layers, typically Conv2D 3x3, ReLU, Conv2D 3x3 (with padding "same", so the
+    shape is kept). The ``shortcut`` is the identity (``None``), or a list of layers that bring x to the
+    body's output shape when the body changes it, usually one 1x1 Conv2D with the body's stride (a
+    *projection*). ``relu=False`` leaves out the final ReLU.
+
+    forward   y = relu(body(x) + shortcut(x))
+    backward  with g the gradient after the final ReLU, the sum sends g unchanged down both paths:
+              dL/dx = body.backward(g) + shortcut.backward(g)      (= ... + g for the identity)
+    The "+ g" is the point: however small the body's gradient gets, the identity passes g through
+    untouched, so a deep stack of blocks keeps a usable gradient in its first layers.
+
+    The parameters of the inner layers appear in ``params`` and ``grads`` under flat names
+    (``"body0_W"``, ``"short0_b"``, ...), so Sequential, the optimizers and save/load work unchanged.
+    """
+
+    def __init__(self, body, shortcut=None, relu: bool = True):
+        super().__init__()
+        self.body = list(body.layers if isinstance(body, Sequential) else body)
+        self.shortcut = [] if shortcut is None else list(
+            shortcut.layers if isinstance(shortcut, Sequential) else shortcut)
+        if not self.body:
+            raise ValueError("a Residual block needs at least one layer in its body.")
+        for layer in self.body + self.shortcut:
+            if not isinstance(layer, Layer):
+                raise TypeError(f"Residual takes Layer objects, got {type(layer).__name__}.")
+        self.relu = ReLU() if relu else None
+        parts = [("body", self.body), ("short", self.shortcut)]
+        self.params = _Nested(parts, "params")
+        self.grads = _Nested(parts, "grads")
+        self.buffers = _Nested(parts, "buffers")   # statistics kept for evaluation (batch normalisation's)
+
+    @staticmethod
+    def _chain(layers, shape):
+        for layer in layers:
+            shape = layer.output_shape(shape)
+        return tuple(shape)
+
+    def output_shape(self, input_shape):
+        body = self._chain(self.body, input_shape)
+        short = self._chain(self.shortcut, input_shape)
+        if body != short:
+            raise ValueError(
+                f"the body's output {body} and the shortcut's {short} must have the same shape to be added. "
+                "When the body changes the number of channels or the size, give the shortcut a 1x1 Conv2D "
+                "with the body's output channels and stride, e.g. shortcut=[Conv2D(C_in, C_out, 1, stride=2)].")
+        return body
+
+    def forward(self, x, training=True):
+        x = _check_input(x, 4, "Residual", "a batch of feature maps (N, C, H, W)")
+        self.output_shape(x.shape)
+        out = x
+        for layer in self.body:
+            out = layer.forward(out, training=training)
+        short = x
+        for layer in self.shortcut:
+            short = layer.forward(short, training=training)
+        y = np.add(out, short, dtype=out.dtype)      # keeps the conv output's channel-major layout
+        return self.relu.forward(y, training=training) if self.relu is not None else y
+
+    def backward(self, grad, input_grad=True):
+        g = self.relu.backward(grad) if self.relu is not None else np.asarray(grad)
+        gb = g
+        for i, layer in enumerate(reversed(self.body)):
+            gb = layer.backward(gb, input_grad=input_grad or i < len(self.body) - 1)
+        gs = g
+        for i, layer in enumerate(reversed(self.shortcut)):
+            gs = layer.backward(gs, input_grad=input_grad or i < len(self.shortcut) - 1)
+        if not input_grad:
+            return None
+        return np.add(gb, gs, dtype=gb.dtype)
+
+    def layers(self):
+        """Every layer inside the block: the body's, then the shortcut's."""
+        return self.body + self.shortcut
+
+    def astype(self, dtype):
+        for layer in self.layers():
+            layer.astype(dtype)
+        return self
+
+    @property
+    def label(self):
+        """Short: the convolutions of each path, e.g. "Residual [3x3 16->32 s2, 3x3 32->32] + 1x1 16->32 s2"."""
+        def short(layer):
+            if isinstance(layer, Conv2D):
+                (kh, kw), s = layer.kernel_size, layer.stride[0]
+                return f"{kh}x{kw} {layer.in_channels}->{layer.out_channels}" + (f" s{s}" if s != 1 else "")
+            if isinstance(layer, _BatchNorm):
+                return "BN"
+            return None if isinstance(layer, ReLU) else layer.label
+
+        body = ", ".join(t for t in map(short, self.body) if t)
+        path = ", ".join(t for t in map(short, self.shortcut) if t) or "identity"
+        return f"Residual [{body}] + {path}"
+
+    def __repr__(self):
+        short = "None" if not self.shortcut else "[" + ", ".join(map(repr, self.shortcut)) + "]"
+        return f"Residual([{', '.join(map(repr, self.body))}], shortcut={short}, relu={self.relu is not None})"
+
+
+__all__ += ["GlobalAvgPool2D", "Residual"]

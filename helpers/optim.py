@@ -61,7 +61,14 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma and Ba, 2015) with the usual defaults, as in Keras and PyTorch."""
+    """Adam (Kingma and Ba, 2015): lr=1e-3, beta1=0.9, beta2=0.999 by default, as in the paper, Keras and PyTorch.
+
+    eps=1e-7 by default, Keras' value; the paper and PyTorch use 1e-8. Where eps goes: here, as in the
+    paper's Algorithm 1 and in PyTorch, it is added to sqrt(v_hat), the bias-corrected root (the module
+    docstring's formula); Keras adds it to the uncorrected sqrt(v) (the paper's "epsilon hat"), which
+    weighs it 1 / sqrt(1 - beta2**t) times more in the first steps. eps only matters where a gradient is
+    almost always near zero: pass ``eps=1e-8`` to match PyTorch step for step.
+    """
 
     def __init__(self, parameters, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7):
         super().__init__(parameters, lr)

@@ -1,16 +1,19 @@
 """Training a helpers.nn model: the loop, its progress bar and live plot, evaluation, saving weights.
 
+    (x_train, y_train), (x_val, y_val) = split_validation(x, y, 5000)   # the test set stays untouched
     history = fit(model, x_train, y_train, optimizer, epochs=5, batch_size=128,
-                  validation=(x_test, y_test), live=True)
-    loss, acc = evaluate(model, x_test, y_test)
+                  validation=(x_val, y_val), live=True)          # every choice is made on (x_val, y_val)
+    loss, acc = evaluate(model, x_test, y_test)                  # once, at the end
     save_weights("weights.npz", model, history=history)
 
 One step of training: take a batch, run it forward, measure the loss, run the gradient backward, let
 the optimizer change the weights. One epoch: every training image once, in a new random order.
+
+The test set is for the end: a number measured on images that chose the epoch count or the learning
+rate is no longer an estimate for new images. Choices are made on a validation split of the training set.
 """
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 import time
@@ -22,7 +25,7 @@ import numpy as np
 from .nn import Sequential, SoftmaxCrossEntropy
 
 __all__ = [
-    "prepare", "fit", "evaluate", "predict_classes", "confusion_matrix", "History", "LivePlot",
+    "prepare", "split_validation", "fit", "evaluate", "predict_classes", "confusion_matrix", "History", "LivePlot",
     "save_weights", "load_weights", "should_train", "TRAIN_ENV",
 ]
 
@@ -42,14 +45,48 @@ def prepare(images) -> np.ndarray:
     return images.astype(np.float32) * np.float32(1 / 255)
 
 
+def split_validation(x, y, size=5000, rng=0, stratify: bool = True):
+    """Hold out part of a training set for validation: ``((x_train, y_train), (x_val, y_val))``.
+
+    ``size``: how many images go to validation (an int), or which fraction of them (a float in (0, 1)).
+    With ``stratify`` each class keeps its share of the images in both parts (up to rounding), so a
+    validation accuracy is not skewed by an unlucky draw of classes. Seeded by ``rng``; both parts keep
+    the original order of the images.
+    """
+    y = np.asarray(y)
+    n = len(y)
+    if len(x) != n:
+        raise ValueError(f"{len(x)} images but {n} labels.")
+    if isinstance(size, (float, np.floating)) and 0 < size < 1:
+        size = int(round(size * n))
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or not 0 < size < n:
+        raise ValueError(f"size must be a number of images between 1 and {n - 1}, or a fraction between 0 "
+                         f"and 1, got {size!r}.")
+    order = np.random.default_rng(rng).permutation(n)
+    if stratify:
+        classes, counts = np.unique(y, return_counts=True)
+        share = counts * size / n
+        take = np.floor(share).astype(np.int64)
+        # the images left over by rounding down go to the classes with the largest remainders
+        take[np.argsort(-(share - take), kind="stable")[: size - take.sum()]] += 1
+        shuffled = y[order]
+        val = np.concatenate([order[shuffled == c][:k] for c, k in zip(classes, take)])
+    else:
+        val = order[:size]
+    is_val = np.zeros(n, dtype=bool)
+    is_val[val] = True
+    return (x[~is_val], y[~is_val]), (x[is_val], y[is_val])
+
+
 def _as_input(x) -> np.ndarray:
     return prepare(x) if np.asarray(x).dtype == np.uint8 else np.asarray(x, dtype=np.float32)
 
 
 @dataclass
 class History:
-    """What happened in each epoch: mean training loss and accuracy, validation loss and accuracy,
-    seconds spent training (evaluation excluded), and the loss of every step."""
+    """What happened in each epoch: mean training loss and accuracy (averaged over the epoch's steps,
+    while the weights were still changing), validation loss and accuracy (after the epoch), seconds spent
+    training (evaluation excluded), the learning rate, and the loss of every step."""
 
     epoch: list = field(default_factory=list)
     train_loss: list = field(default_factory=list)
@@ -57,6 +94,7 @@ class History:
     val_loss: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
     step_loss: list = field(default_factory=list)
 
     def as_arrays(self) -> dict[str, np.ndarray]:
@@ -68,7 +106,9 @@ class History:
         for k in h.__dict__:
             key = f"history_{k}"
             if key in arrays:
-                setattr(h, k, np.asarray(arrays[key]).tolist())
+                values = np.asarray(arrays[key])
+                # epochs are counts: back to int, so that they index lists (a .npz stores them as float)
+                setattr(h, k, values.astype(np.int64).tolist() if k == "epoch" else values.tolist())
         return h
 
     @property
@@ -110,17 +150,18 @@ class LivePlot:
     """Loss and accuracy curves drawn into one image that is replaced in place while training runs.
 
     In a notebook: ``display(plot.widget)`` (fit does it when ``live=True``). The picture is a PNG in an
-    ipywidgets.Image, so the output does not grow with each update.
+    ipywidgets.Image, drawn the way the explorers draw their plots (helpers.widgets.panels.FigurePanel),
+    so the output does not grow with each update.
     """
 
     def __init__(self, title: str = "", figsize=(9, 3.2)):
-        import ipywidgets as widgets
-        from matplotlib.figure import Figure
+        from .widgets.panels import FigurePanel
 
-        self.figure = Figure(figsize=figsize, layout="constrained")
+        self.panel = FigurePanel(figsize=figsize, dpi=80)
+        self.figure = self.panel.figure
         self.ax_loss, self.ax_acc = self.figure.subplots(1, 2)
         self.title = title
-        self.widget = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.widget = self.panel.image
 
     def update(self, history: History, steps_per_epoch: int) -> None:
         ax, bx = self.ax_loss, self.ax_acc
@@ -134,8 +175,8 @@ class LivePlot:
                 smooth = np.convolve(history.step_loss, np.ones(k) / k, mode="valid")
                 ax.plot(steps[k - 1:], smooth, color="C0", lw=1.5, label="training (smoothed)")
         if history.val_loss:
-            ax.plot(history.epoch, history.val_loss, "o-", color="C1", label="test")
-            bx.plot(history.epoch, history.val_acc, "o-", color="C1", label="test")
+            ax.plot(history.epoch, history.val_loss, "o-", color="C1", label="validation")
+            bx.plot(history.epoch, history.val_acc, "o-", color="C1", label="validation")
         if history.train_acc:
             bx.plot(history.epoch, history.train_acc, "o-", color="C0", label="training")
         ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{self.title} loss".strip())
@@ -144,14 +185,13 @@ class LivePlot:
             if a.lines:
                 a.legend(loc="best", fontsize=8)
             a.grid(alpha=0.3)
-        buf = io.BytesIO()
-        self.figure.savefig(buf, format="png", dpi=80)
-        self.widget.value = buf.getvalue()
+        self.panel.show()        # the axes change with the data: the whole figure is drawn
 
 
 def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 128, validation=None,
         rng=0, progress: bool = True, live: bool = False, title: str = "", plot_every: int = 50,
-        on_epoch_end=None, history: History | None = None, lr_schedule=None, augment=None) -> History:
+        on_epoch_end=None, history: History | None = None, lr_schedule=None, augment=None,
+        early_stopping: int | None = None) -> History:
     """Train ``model`` on images ``x`` (uint8 (N, H, W) or float (N, C, H, W)) with labels ``y``.
 
     Each epoch visits the images in a new random order (seeded by ``rng``), batch by batch. Shows a
@@ -162,6 +202,10 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
     ``augment(batch, rng)``, if given, changes each training batch before it goes in (see
     helpers.augment). ``lr_schedule(epoch)``, if given, sets the optimizer's learning rate at the
     start of each epoch (1, 2, ...). Pass an earlier ``history`` to continue it. Returns the History.
+
+    ``early_stopping=k`` (needs ``validation``): stop when the validation loss has not improved for k
+    epochs in a row, and put back the weights of the epoch with the lowest validation loss. Pass the
+    validation split of the training set here, never the test set: the test set must not choose anything.
     """
     from tqdm.auto import tqdm
 
@@ -169,6 +213,9 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
         raise ValueError(f"{len(x)} images but {len(y)} labels.")
     if batch_size < 1 or epochs < 0:
         raise ValueError(f"batch_size must be at least 1 and epochs 0 or more, got {batch_size}, {epochs}.")
+    if early_stopping is not None and (validation is None or early_stopping < 1):
+        raise ValueError("early_stopping=k needs validation=(x_val, y_val) and k of 1 or more, "
+                         f"got k={early_stopping!r} and validation={'given' if validation else None}.")
     rng = np.random.default_rng(rng)
     y = np.asarray(y).astype(np.int64)
     loss_fn = SoftmaxCrossEntropy()
@@ -182,12 +229,14 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
         plot.update(history, steps_per_epoch)
         display(plot.widget)
     start_epoch = history.epoch[-1] if history.epoch else 0
+    best_loss, best_state, since_best = np.inf, None, 0
     # one bar for the whole run (a notebook keeps one small output, not one per epoch)
     bar = tqdm(total=epochs * len(x), unit="img", leave=False, disable=not progress, mininterval=0.5)
     for epoch in range(start_epoch + 1, start_epoch + epochs + 1):
         bar.set_description(f"epoch {epoch}/{start_epoch + epochs}")
         if lr_schedule is not None:
             optimizer.lr = float(lr_schedule(epoch))
+        history.lr.append(float(optimizer.lr))
         order = rng.permutation(len(x))
         seconds, total_loss, correct = 0.0, 0.0, 0
         for step, i in enumerate(range(0, len(x), batch_size), 1):
@@ -217,7 +266,18 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
             plot.update(history, steps_per_epoch)
         if on_epoch_end is not None and on_epoch_end(epoch, model, history) is True:
             break
+        if early_stopping is not None:
+            if history.val_loss[-1] < best_loss:
+                # copies: the optimizer changes the parameters in place
+                best_loss, since_best = history.val_loss[-1], 0
+                best_state = {k: v.copy() for k, v in model.state_dict().items()}
+            else:
+                since_best += 1
+                if since_best >= early_stopping:
+                    break
     bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
     return history
 
 

@@ -4,6 +4,12 @@ Needs Chromium (Debian's /usr/bin/chromium, or CHROMIUM=/path) and the playwrigh
 with a reason when either is missing. The notebooks run from a temporary copy, so the stored
 notebooks are never overwritten by the browser. Screenshots go to screenshots/ (git-ignored).
 
+The kernels run with CNN_COURSE_TRAIN=0: the training notebooks load the weights shipped in data/ (the
+nbval run trains them, where the data is present); this test proves the notebooks run and their
+explorers respond in a real browser, which needs no retraining. Each notebook must show, and move,
+every explorer its stored outputs show: an explorer that is missing from the page is a failure.
+Every wait is on a condition (a cell ran, an image changed), bounded generously for a loaded machine.
+
 Prints the median time from a slider key press to the new image of the kernel playground.
 """
 from __future__ import annotations
@@ -29,7 +35,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 SCREENSHOTS = ROOT / "screenshots"
-RUN_ALL_TIMEOUT_S = 1800         # notebook 07 trains two networks on Fashion-MNIST
+RUN_ALL_TIMEOUT_S = 1800         # generous: the longest notebook runs in a few minutes on a quiet machine
+WAIT_MS = 300_000                # bound on every other wait for a condition (page loaded, kernel idle...)
+REDRAW_TIMEOUT_S = 120.0         # bound on an explorer's redraw after a key press
+EXPLORER_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright for the browser test")
@@ -55,6 +65,11 @@ def lab(tmp_path_factory):
     """A JupyterLab server on a free loopback port, serving a copy of notebooks/. Yields its base URL."""
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
+    # Trust the copies (the course's own notebooks): JupyterLab renders widget outputs only in trusted
+    # cells, and whether a notebook counts as trusted otherwise depends on this machine's signature
+    # database (notebooks saved in JupyterLab here before are, fresh ones are not).
+    subprocess.run([sys.executable, "-m", "jupyter", "trust", *map(str, sorted((work / "notebooks").glob("*.ipynb")))],
+                   check=True, capture_output=True)
     settings = work / "settings"
     for name, values in LAB_SETTINGS.items():
         path = settings / name
@@ -70,7 +85,8 @@ def lab(tmp_path_factory):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(work / "server.log", "w")
-    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    env = {**os.environ, "CNN_COURSE_TRAIN": "0"}          # the kernels load the shipped weights
+    server = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=work, env=env)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -134,28 +150,54 @@ def _open(page, base, token, name):
     # a workspace of its own, reset: only this notebook is open, so the page holds no other's cells
     workspace = Path(name).stem.replace("_", "-")
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{name}?reset&token={token}", wait_until="domcontentloaded")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=120_000)
+    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=WAIT_MS)
     # wait for the kernel to be connected before asking it to restart
     page.wait_for_function(
         "() => { const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
         " return s && s.getAttribute('data-status') === 'idle'; }",
-        timeout=120_000,
+        timeout=WAIT_MS,
     )
+
+
+def _kernel_status(page):
+    return page.evaluate(RUN_STATE_JS)["status"]
 
 
 def _restart_and_run_all(page):
-    # Clear the stored outputs first: a cell shows an execution count again only once it has run.
-    page.click(".lm-MenuBar-itemLabel:text-is('Edit')", timeout=10_000)
-    page.click("li[data-command='editmenu:clear-all']")
-    page.wait_for_function(
-        f"() => [...document.querySelector('{PANEL_SELECTOR}').querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-        ".every(p => !/\\[\\d+\\]/.test(p.textContent))",
-        timeout=30_000,
-    )
-    page.click(".lm-MenuBar-itemLabel:text-is('Kernel')", timeout=10_000)
-    page.click("li[data-command='notebook:restart-run-all'], li[data-command='runmenu:restart-and-run-all']")
-    page.click(".jp-Dialog-button.jp-mod-accept", timeout=10_000)
-    page.wait_for_timeout(1_000)
+    # Clear the stored outputs first: a cell shows an execution count again only once it has run. A menu
+    # click made while the page is still settling can be lost: click again until the prompts are cleared.
+    cleared = (f"() => [...document.querySelector('{PANEL_SELECTOR}').querySelectorAll('.jp-CodeCell "
+               ".jp-InputPrompt')].every(p => !/\\[\\d+\\]/.test(p.textContent))")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
+        page.click(".lm-MenuBar-itemLabel:text-is('Edit')", timeout=WAIT_MS)
+        page.click("li[data-command='editmenu:clear-all']", timeout=WAIT_MS)
+        try:
+            page.wait_for_function(cleared, timeout=30_000)
+            break
+        except playwright_api.TimeoutError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Edit > Clear All Outputs had no effect in {WAIT_MS // 1000} s") from None
+            page.keyboard.press("Escape")         # close a menu left open, then try again
+    # Restart, wait until the new kernel is idle, then Run All: the two in one command raced on a loaded
+    # machine (the widget manager, catching up with the restart, cut the new explorers off the kernel).
+    page.click(".lm-MenuBar-itemLabel:text-is('Kernel')", timeout=WAIT_MS)
+    page.click("li[data-command='kernelmenu:restart']")
+    page.click(".jp-Dialog-button.jp-mod-accept", timeout=WAIT_MS)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    seen_restart, idle_since = False, None
+    while time.monotonic() < deadline:
+        status = _kernel_status(page)
+        seen_restart |= status != "idle"
+        idle_since = (idle_since or time.monotonic()) if status == "idle" else None
+        # idle after the restart was seen, or idle for 10 s (a restart too quick to catch)
+        if idle_since is not None and (seen_restart or time.monotonic() - idle_since > 10):
+            break
+        page.wait_for_timeout(200)
+    else:
+        raise AssertionError(f"the kernel was not idle {WAIT_MS / 1000:.0f} s after a restart")
+    page.click(".lm-MenuBar-itemLabel:text-is('Run')", timeout=WAIT_MS)
+    page.click("li[data-command='runmenu:run-all']")
     deadline = time.monotonic() + RUN_ALL_TIMEOUT_S
     while time.monotonic() < deadline:
         state = page.evaluate(RUN_STATE_JS)
@@ -168,11 +210,12 @@ def _restart_and_run_all(page):
 
 
 def _image_src(box):
-    img = box.query_selector("img")
-    return img.get_attribute("src") if img else None
+    """The sources of every picture in an explorer (its panels): a redraw replaces those that changed."""
+    srcs = [img.get_attribute("src") or "" for img in box.query_selector_all("img")]
+    return "\n".join(srcs) if srcs else None
 
 
-def _wait_for_new_image(page, box, before, timeout_s=20.0) -> float:
+def _wait_for_new_image(page, box, before, timeout_s=REDRAW_TIMEOUT_S) -> float:
     """Seconds until the explorer's image differs from ``before``."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout_s:
@@ -204,9 +247,45 @@ def _nudge(page, box, key="ArrowRight") -> bool:
     return False
 
 
+def expected_explorers(notebook: Path) -> list[str]:
+    """The explorers the stored notebook shows, in order: the ``explorer-<Class>`` DOM class of each widget
+    that a stored output displays (from the widget state saved with the notebook)."""
+    nb = json.loads(notebook.read_text())
+    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    names = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            model_id = out.get("data", {}).get(EXPLORER_VIEW, {}).get("model_id")
+            classes = state.get(model_id, {}).get("state", {}).get("_dom_classes", [])
+            names += [c for c in classes if c.startswith("explorer-")]
+    return names
+
+
+EXPLORERS_JS = (
+    "() => [...document.querySelector('" + PANEL_SELECTOR + "').querySelectorAll('[class*=\"explorer-\"]')]"
+    ".filter(e => [...e.classList].some(c => c.startsWith('explorer-'))).length"
+)
+
+
+# an output that shows a widget's text form (VBox(children=...)) where the widget itself should be
+WIDGETS_AS_TEXT_JS = (
+    "() => [...document.querySelector('" + PANEL_SELECTOR + "').querySelectorAll('.jp-OutputArea-output')]"
+    ".map(o => (o.innerText || '').trim()).filter(t => /^(VBox|HBox|Box|GridBox)\\(children=/.test(t))"
+    ".map(t => t.slice(0, 80))"
+)
+
+
+def test_the_expected_explorers_are_read_from_the_stored_notebooks():
+    """The list the browser test checks against is not empty where the course shows explorers."""
+    found = {nb.stem[:2]: expected_explorers(nb) for nb in NOTEBOOKS}
+    assert found.get("01") == ["explorer-PixelInspector"], found
+    assert "explorer-KernelPlayground" in found.get("02", []), found
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
 def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, notebook, capsys):
     base, token = lab
+    expected = expected_explorers(notebook)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         _open(page, base, token, notebook.name)
@@ -215,10 +294,27 @@ def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, not
         errors = page.evaluate(ERRORS_JS)
         assert not errors, f"{notebook.name} shows errors after Run All:\n" + "\n---\n".join(errors)
 
-        boxes = page.query_selector(PANEL_SELECTOR).query_selector_all("[class*='explorer-']")
+        if expected:      # widgets render after their cell ran: wait until all of them are on the page
+            try:
+                shown_or_text = f"() => ({EXPLORERS_JS})() >= {len(expected)} || ({WIDGETS_AS_TEXT_JS})().length"
+                page.wait_for_function(shown_or_text, timeout=WAIT_MS)
+            except playwright_api.TimeoutError:
+                pass      # the assertion below says which are missing
+        boxes = [b for b in page.query_selector(PANEL_SELECTOR).query_selector_all("[class*='explorer-']")
+                 if any(c.startswith("explorer-") for c in b.get_attribute("class").split())]
+        names = [next(c for c in b.get_attribute("class").split() if c.startswith("explorer-")) for b in boxes]
+        as_text = page.evaluate(WIDGETS_AS_TEXT_JS)
+        assert names == expected, (
+            f"{notebook.name}: the page shows the explorers {names}, the stored notebook shows {expected}"
+            + (f"; widgets shown as text instead (no widget manager, or an untrusted output): {as_text}"
+               if as_text else "")
+        )
         moved = []
-        for box in boxes:
-            name = next(c for c in box.get_attribute("class").split() if c.startswith("explorer-"))
+        for box, name in zip(boxes, names):
+            try:                            # its image arrives from the kernel after the box is drawn
+                box.wait_for_selector("img[src]", state="attached", timeout=WAIT_MS)
+            except playwright_api.TimeoutError:
+                pass
             before = _image_src(box)
             assert before, f"{name} shows no image"
             box.scroll_into_view_if_needed()
@@ -232,23 +328,30 @@ def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, not
             moved.append(name)
         with capsys.disabled():
             print(f"\n{notebook.name}: ran in the browser; explorers moved and redrawn: {', '.join(moved) or 'none'}")
-            if "explorer-KernelPlayground" in moved:
-                _measure_playground_latency(page)
+            for name, label in LATENCY_REPORTED.items():
+                if f"explorer-{name}" in moved:
+                    _measure_latency(page, name, label)
     finally:
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{notebook.stem}.png"), full_page=False)
         page.close()
 
 
-def _measure_playground_latency(page, presses: int = 15):
-    """Print the median time from a slider key press to the new image of the kernel playground.
+#: explorers whose slider-to-new-pixels latency is reported (printed, not asserted)
+LATENCY_REPORTED = {"KernelPlayground": "kernel playground", "SobelExplorer": "Sobel explorer",
+                    "PoolingExplorer": "pooling explorer"}
 
-    The target is under 200 ms. It is printed, not asserted: a shared machine's timing is no pass/fail.
+
+def _measure_latency(page, name: str, label: str, presses: int = 15):
+    """Print the median time from a slider key press to new pixels in the explorer ``name``.
+
+    The target is 60 ms on a quiet machine. It is printed, not asserted: a shared machine's timing is
+    no pass/fail.
     """
-    box = page.query_selector(PANEL_SELECTOR).query_selector(".explorer-KernelPlayground")
+    box = page.query_selector(PANEL_SELECTOR).query_selector(f".explorer-{name}")
     handle = box.query_selector(".noUi-handle, .ui-slider-handle, input[type=range]")
     if handle is None:
-        pytest.fail("the kernel playground has no slider to time")
+        pytest.fail(f"the {label} has no slider to time")
     times = []
     for i in range(presses):
         before = _image_src(box)
@@ -256,6 +359,6 @@ def _measure_playground_latency(page, presses: int = 15):
         page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
         times.append(_wait_for_new_image(page, box, before))
     median_ms = statistics.median(times) * 1e3
-    print(f"kernel playground: median {median_ms:.0f} ms from slider key press to new image ({presses} presses)")
+    print(f"{label}: median {median_ms:.0f} ms from slider key press to new pixels ({presses} presses)")
     SCREENSHOTS.mkdir(exist_ok=True)
-    box.screenshot(path=str(SCREENSHOTS / "kernel_playground.png"))
+    box.screenshot(path=str(SCREENSHOTS / f"{name}.png"))

@@ -1,6 +1,8 @@
 """The self-checks of notebooks 01-03 accept a right answer and reject the usual wrong ones with a hint."""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -142,6 +144,39 @@ def test_conv2d_function(capsys):
     _says(capsys, "ZeroDivisionError")
     assert not check_conv2d(_loops(X6, K6))
     _says(capsys, "function itself")
+
+
+def test_conv2d_function_must_use_its_own_loops(capsys):
+    """Handing the work to a ready-made convolution gives the right numbers, and is still turned down."""
+    import cv2
+
+    from helpers import conv2d as renamed
+    from helpers import conv2d_loops
+
+    def via_cv2(im, k):                    # filter2D with a zero border, cropped to the "valid" part
+        full = cv2.filter2D(im, -1, k, borderType=cv2.BORDER_CONSTANT)
+        (kh, kw), (H, W) = k.shape, im.shape
+        return full[kh // 2 : H - (kh - 1) // 2, kw // 2 : W - (kw - 1) // 2]
+
+    for cheat, name in [(lambda im, k: conv2d(im, k), "helpers.conv.conv2d"), (renamed, "helpers.conv.conv2d"),
+                        (conv2d_loops, "helpers.conv.conv2d_loops"), (via_cv2, "cv2.filter2D")]:
+        assert not check_conv2d(cheat)
+        _says(capsys, "calls " + name, "write it yourself")
+    assert check_conv2d(_loops)                              # the learner's own loops still pass
+    _says(capsys, "Correct")
+    assert sys.getprofile() is None                          # the check leaves no profiler behind
+
+
+def test_conv2d_check_restores_a_previous_profiler(capsys):
+    def other(frame, event, arg):
+        return None
+
+    sys.setprofile(other)
+    try:
+        check_conv2d(lambda im, k: conv2d(im, k))
+        assert sys.getprofile() is other
+    finally:
+        sys.setprofile(None)
 
 
 def test_mnist_layer(capsys):

@@ -110,6 +110,19 @@ def test_softmax_function(capsys):
     assert not check_softmax_function(lambda z: None)
 
 
+def test_softmax_function_must_be_stable_row_by_row(capsys):
+    """Subtracting the maximum of the whole batch passes on small batches, but not on rows far apart."""
+    def batch_max(z):
+        e = np.exp(z - z.max())
+        return e / e.sum(axis=-1, keepdims=True)
+
+    with np.errstate(all="ignore"):
+        assert np.isnan(batch_max(np.array([[0.0, 1.0], [-2000.0, -1999.0]]))).any()   # the hole is real
+    assert not check_softmax_function(batch_max)
+    out = capsys.readouterr().out
+    assert "[[0, 1], [-2000, -1999]]" in out and "axis=-1, keepdims=True" in out
+
+
 def test_cross_entropy_value(capsys):
     probs = [0.1, 0.7, 0.2]
     assert check_cross_entropy_value(-np.log(0.7), probs, 1)

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import conv2d, conv2d_loops, output_size
+import helpers.conv as conv_module
+from helpers import conv2d, conv2d_loops, fast_conv, output_size
 from helpers import kernels as K
 from helpers.conv import col2im, im2col, resolve_padding
 
@@ -47,6 +48,68 @@ def test_conv2d_equals_loops_float64(case):
     assert got.shape == want.shape
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    readable = _readable(conv2d, x, w, bias, stride=stride, padding=padding, dilation=dilation)
+    assert readable.shape == want.shape and readable.dtype == np.float64
+    np.testing.assert_allclose(readable, want, rtol=1e-10, atol=1e-10)
+
+
+def _readable(fn, *args, **kwargs):
+    """fn computed with conv2d's readable im2col path instead of helpers.fast_conv."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(conv_module, "FAST", False)
+        return fn(*args, **kwargs)
+
+
+def test_the_switch_to_the_readable_path_is_used():
+    calls = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fast_conv, "conv2d", lambda *a: calls.append(a))
+        _readable(conv2d, np.ones((2, 1, 5, 5)), np.ones((3, 1, 3, 3)))
+    assert calls == []
+
+
+@st.composite
+def im2col_case(draw):
+    N, C = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    H = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * padding[0]), 8))
+    W = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * padding[1]), 8))
+    channel_major = draw(st.booleans())
+    return (N, C, H, W), (kh, kw), stride, padding, dilation, channel_major, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(im2col_case())
+def test_fast_im2col_and_col2im_equal_the_readable_ones(case):
+    x_shape, k_hw, stride, padding, dilation, channel_major, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=x_shape)
+    if channel_major:                                       # how the training code stores its feature maps
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    cols = im2col(x, k_hw, stride, padding, dilation)
+    np.testing.assert_array_equal(fast_conv.im2col(x, k_hw, stride, padding, dilation), cols)
+    buffer = np.full(cols.shape, np.nan)
+    fast_conv.im2col(x, k_hw, stride, padding, dilation, out=buffer)
+    np.testing.assert_array_equal(buffer, cols)
+    c = rng.normal(size=cols.shape)
+    back = col2im(c, x_shape, k_hw, stride, padding, dilation)
+    np.testing.assert_allclose(fast_conv.col2im(c, x_shape, k_hw, stride, padding, dilation), back, atol=1e-12)
+    N, C, H, W = x_shape
+    dirty = np.full((C, N, H + 2 * padding[0], W + 2 * padding[1]), np.nan).transpose(1, 0, 2, 3)
+    np.testing.assert_allclose(fast_conv.col2im(c, x_shape, k_hw, stride, padding, dilation, out=dirty), back,
+                               atol=1e-12)
+
+
+def test_im2col_columns_are_windows_and_rows_follow_the_kernel_layout():
+    """Column (img, i, j) is the window under output pixel (i, j), flattened like a kernel (C, kh, kw)."""
+    x = np.arange(2 * 3 * 4 * 5, dtype=float).reshape(2, 3, 4, 5)
+    cols = im2col(x, (2, 3), stride=(2, 1))                 # H' = 2, W' = 3
+    assert cols.shape == (3 * 2 * 3, 2 * 2 * 3)
+    column = (1 * 2 + 1) * 3 + 2                            # image 1, output pixel (1, 2)
+    np.testing.assert_array_equal(cols[:, column], x[1, :, 2:4, 2:5].reshape(-1))
 
 
 @settings(max_examples=60, deadline=None)
@@ -59,6 +122,9 @@ def test_conv2d_equals_loops_float32(case):
     want = conv2d_loops(x.astype(np.float64), w.astype(np.float64), stride=stride, padding=padding, dilation=dilation)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    readable = _readable(conv2d, x, w, stride=stride, padding=padding, dilation=dilation)
+    assert readable.dtype == np.float32
+    np.testing.assert_allclose(readable, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
 
 
 @pytest.mark.parametrize(

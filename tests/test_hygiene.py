@@ -1,17 +1,24 @@
 """Lint and notebook hygiene: what a contributor's change must keep true.
 
 - ruff passes over helpers/, tests/, benchmarks/, scripts/ and the notebooks (ruff reads .ipynb itself);
+- every notebook's set-up cell (its first code cell) is notebooks/_setup_cell.py, and that cell, run as
+  in Colab, fetches the course or, when it cannot, prints one message with the ways out and stops;
 - every notebook is stored executed in order (execution counts 1, 2, 3, ...), with no error output
   except in cells tagged raises-exception, and with its widget state saved when it shows explorers,
   so GitHub and nbviewer show each explorer's last picture.
 """
 import json
+import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import sync_setup_cell  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -59,3 +66,99 @@ def test_notebook_with_widgets_saves_their_state(path):
     state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     assert state, "the notebook shows widgets but saved no widget state: re-run it with `make execute`"
     assert any(m.get("model_name") == "ImageModel" for m in state.values()), "no explorer image in the saved state"
+
+
+# -- the set-up cell ---------------------------------------------------------------------------------
+
+SETUP = ROOT / "notebooks" / "_setup_cell.py"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_starts_with_the_setup_cell(path):
+    cells = json.loads(path.read_text())["cells"]
+    first_code = next(c for c in cells if c["cell_type"] == "code")
+    assert "".join(first_code["source"]) == sync_setup_cell.setup_source(), (
+        f"{path.name}: its first code cell is not notebooks/_setup_cell.py: run python scripts/sync_setup_cell.py"
+    )
+
+
+def test_sync_setup_cell_updates_only_the_setup_cell_and_is_idempotent(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook()
+    old = nbformat.v4.new_code_cell("# Set-up. an older version\nimport sys", execution_count=1)
+    later = nbformat.v4.new_code_cell("print(1)", execution_count=2,
+                                      outputs=[nbformat.v4.new_output("stream", text="1\n")])
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), old, later]
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    assert sync_setup_cell.main(["--check", str(path)]) == 1
+    assert sync_setup_cell.main([str(path)]) == 0
+    after = nbformat.read(path, as_version=4)
+    assert [c.source for c in after.cells] == ["# Title", SETUP.read_text().rstrip("\n"), "print(1)"]
+    assert after.cells[1].execution_count == 1 and after.cells[2].outputs == later.outputs
+    written = path.read_bytes()
+    assert sync_setup_cell.main(["--check", str(path)]) == 0
+    assert sync_setup_cell.main([str(path)]) == 0 and path.read_bytes() == written
+
+
+def test_sync_setup_cell_inserts_one_where_there_is_none(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"),
+                                         nbformat.v4.new_code_cell("x = 1")])
+    path = tmp_path / "02_x.ipynb"
+    nbformat.write(nb, path)
+    sync_setup_cell.main([str(path)])
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells]
+    assert sources == ["# Title", SETUP.read_text().rstrip("\n"), "x = 1"]
+
+
+def _run_setup_cell_as_in_colab(monkeypatch, tmp_path, git_script: str | None):
+    """Run the set-up cell as Colab would, with a stand-in `git` (None: no git at all), in tmp_path."""
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir(exist_ok=True)
+    if git_script is not None:
+        git = fake_bin / "git"
+        git.write_text("#!/bin/sh\n" + git_script)
+        git.chmod(0o755)
+    # no git: a PATH with nothing else on it; else the stand-in first, and the usual tools for its script
+    monkeypatch.setenv("PATH", str(fake_bin) if git_script is None else str(fake_bin) + os.pathsep + os.environ["PATH"])
+    monkeypatch.setenv("CNN_COURSE_DIR", str(tmp_path / "course"))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(tmp_path)
+    exec(compile(SETUP.read_text(), str(SETUP), "exec"), {"__name__": "__main__"})
+
+
+@pytest.mark.parametrize("git, reason", [
+    ("echo \"fatal: could not read Username for 'https://github.com': terminal prompts disabled\" >&2; exit 128",
+     "could not read Username"),
+    ("echo \"fatal: unable to access 'https://github.com/': Could not resolve host: github.com\" >&2; exit 128",
+     "Could not resolve host"),
+    ("exit 1", "git exit status 1"),
+    (None, "No such file or directory"),
+])
+def test_setup_cell_when_the_clone_fails_prints_one_message_with_the_ways_out_and_stops(
+        monkeypatch, tmp_path, capsys, git, reason):
+    with pytest.raises(RuntimeError, match="see the message above") as info:
+        _run_setup_cell_as_in_colab(monkeypatch, tmp_path, git)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    out = capsys.readouterr()
+    assert out.out.count("Could not fetch the course") == 1 and reason in out.out
+    assert "Download ZIP" in out.out and "unzip" in out.out and "CNN_COURSE_DIR" in out.out
+    assert "Traceback" not in out.out + out.err and out.err == ""
+
+
+def test_setup_cell_asks_git_for_no_password(monkeypatch, tmp_path):
+    """A moved repository makes GitHub ask for a user name; the cell must fail at once instead."""
+    with pytest.raises(RuntimeError):
+        _run_setup_cell_as_in_colab(monkeypatch, tmp_path, f'echo "$GIT_TERMINAL_PROMPT" > {tmp_path}/prompt; exit 128')
+    assert (tmp_path / "prompt").read_text().strip() == "0"
+
+
+def test_setup_cell_clones_once_and_puts_the_course_on_the_path(monkeypatch, tmp_path, capsys):
+    clone = f'echo "$@" >> {tmp_path}/calls; mkdir -p "$6/helpers"; touch "$6/helpers/__init__.py"'
+    _run_setup_cell_as_in_colab(monkeypatch, tmp_path, clone)
+    assert sys.path[0] == str(tmp_path / "course") and capsys.readouterr().out == ""
+    _run_setup_cell_as_in_colab(monkeypatch, tmp_path, clone)          # run again: no second clone
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert len(calls) == 1 and calls[0].startswith("clone -q --depth 1 https://github.com/")

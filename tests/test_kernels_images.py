@@ -82,6 +82,77 @@ def test_load_image_rejects_garbage():
         im.load_image(b"not an image")
 
 
+# -- fault injection: what an upload widget or a learner may hand to load_image ----------------------
+
+def _png(shape=(50, 60, 3)) -> bytes:
+    ok, png = cv2.imencode(".png", np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8))
+    assert ok
+    return png.tobytes()
+
+
+@pytest.mark.parametrize("empty", [b"", bytearray(), memoryview(b"")])
+def test_empty_bytes_are_a_value_error_that_says_empty(empty):
+    with pytest.raises(ValueError, match=r"empty \(0 bytes\)"):
+        im.load_image(empty)
+
+
+def test_a_zero_byte_file_is_a_value_error_that_names_it(tmp_path):
+    path = tmp_path / "upload.png"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"upload.png: the file is empty"):
+        im.load_image(path)
+
+
+@pytest.mark.parametrize("cut", ["png half", "png header", "jpeg half", "text"])
+def test_damaged_or_foreign_bytes_are_a_value_error(cut):
+    ok, jpg = cv2.imencode(".jpg", np.zeros((40, 40, 3), np.uint8))
+    data = {"png half": _png()[:2000], "png header": _png()[:40], "jpeg half": jpg.tobytes()[:300],
+            "text": "caf\u00e9 \u2615".encode()}[cut]
+    with pytest.raises(ValueError, match=f"could not decode the image bytes \\({len(data):,} bytes"):
+        im.load_image(data)
+
+
+def test_an_image_too_large_for_opencv_is_a_value_error():
+    """A PNG header announcing 50,000 x 50,000 pixels: OpenCV raises cv2.error, which we turn into ValueError."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 50000, 50000, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(b"IEND", b""))
+    with pytest.raises(ValueError, match="shrink it first"):
+        im.load_image(bomb)
+
+
+@pytest.mark.parametrize("max_side", [0, -1, -100])
+def test_max_side_below_one_is_refused(max_side):
+    with pytest.raises(ValueError, match=f"max_side={max_side}"):
+        im.load_image(_png(), max_side=max_side)
+
+
+@pytest.mark.parametrize("max_side", [2.5, "10", True])
+def test_max_side_must_be_a_whole_number(max_side):
+    with pytest.raises(TypeError, match="max_side must be a whole number"):
+        im.load_image(_png(), max_side=max_side)
+
+
+def test_max_side_one_and_numpy_integers_work():
+    assert im.load_image(_png(), max_side=1).shape == (1, 1, 3)
+    assert im.load_image(_png(), max_side=np.int64(30), gray=True).shape == (25, 30)
+
+
+def test_an_array_is_not_a_file():
+    with pytest.raises(TypeError, match="already an array of pixels"):
+        im.load_image(im.sample_photo())
+
+
+def test_a_missing_file_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no_such.png"):
+        im.load_image(tmp_path / "no_such.png")
+
+
 def test_normalize():
     out = im.normalize(np.array([[0, 255]], np.uint8))
     assert out.dtype == np.float32 and out.tolist() == [[0.0, 1.0]]

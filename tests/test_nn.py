@@ -3,12 +3,15 @@
 Every backward pass is checked against centred finite differences in float64 (relative error below
 1e-6), layer by layer and for a whole small network; the fast paths against the general ones.
 """
+import re
+
 import numpy as np
 import pytest
 
 from helpers.conv import conv2d
 from helpers.gradcheck import check_layer, check_model, numerical_gradient, rel_error
 from helpers.nn import (
+    ChannelMajor,
     Conv2D,
     Dense,
     Dropout,
@@ -62,6 +65,17 @@ def test_conv2d_reuses_its_workspaces_and_returns_fresh_outputs():
     layer.forward(2 * x)
     assert layer._cols is cols, "the im2col buffer should be reused between steps of the same shape"
     np.testing.assert_array_equal(y_kept, y1)   # an output handed out is never overwritten later
+
+
+def test_feature_maps_stay_channel_major_through_a_network_and_cost_no_copy_on_the_way_back():
+    x = rng.standard_normal((4, 2, 8, 8)).astype(np.float32)
+    conv, relu, pool = Conv2D(2, 3, 3, padding="same", rng=0), ReLU(), MaxPool2D(2)
+    y = pool.forward(relu.forward(conv.forward(x)))
+    assert y.shape == (4, 3, 4, 4) and ChannelMajor.holds(y)
+    assert np.shares_memory(ChannelMajor.to_matrix(y), y)          # the gradient's matrix view is free
+    assert not ChannelMajor.holds(x) and not np.shares_memory(ChannelMajor.to_matrix(x), x)
+    dx = conv.backward(relu.backward(pool.backward(ChannelMajor.copy(np.ones_like(y)))))
+    assert dx.shape == x.shape and dx.strides[0] < dx.strides[1]  # a channel-major buffer, its padding cut off
 
 
 def test_relu_maxpool_flatten_dense_gradients():
@@ -191,3 +205,99 @@ def test_summary_labels_name_each_layer_with_its_settings():
     labels = [layer.label for layer in model.layers]
     assert labels == ["Conv2D 3->8 5x5 stride 2 pad 2", "ReLU", "MaxPool2D 3x3 stride 2", "MaxPool2D 2x2", "Flatten",
                       "Dropout 0.5", "Dense 8->4"]
+
+
+# -- faults found by bad input: each gets an error that says what is wrong, or is handled --------------------
+def _trained_once(layer, x):
+    layer.forward(x, training=True)
+    return layer
+
+
+@pytest.mark.parametrize("layer, grad", [
+    (MaxPool2D(2), np.zeros((1, 1, 2, 2), np.float32)),
+    (MaxPool2D(3, 2), np.zeros((1, 1, 2, 2), np.float32)),
+    (ReLU(), np.zeros((1, 1, 2, 2), np.float32)),
+    (Flatten(), np.zeros((1, 4), np.float32)),
+    (Dense(4, 2), np.zeros((1, 2), np.float32)),
+    (Dropout(0.5), np.zeros((1, 2), np.float32)),
+])
+def test_backward_before_forward_says_so(layer, grad):
+    with pytest.raises(RuntimeError, match="forward"):
+        layer.backward(grad)
+
+
+def test_softmax_cross_entropy_backward_before_forward_says_so():
+    with pytest.raises(RuntimeError, match="forward"):
+        SoftmaxCrossEntropy().backward()
+
+
+@pytest.mark.parametrize("layer, shape, out_shape", [
+    (MaxPool2D(2), (0, 3, 4, 4), (0, 3, 2, 2)),
+    (MaxPool2D(3, 2), (0, 3, 7, 7), (0, 3, 3, 3)),
+    (Conv2D(3, 2, 3), (0, 3, 5, 5), (0, 2, 3, 3)),
+    (ReLU(), (0, 3, 4, 4), (0, 3, 4, 4)),
+    (Flatten(), (0, 3, 2, 2), (0, 12)),
+    (Dense(12, 5), (0, 12), (0, 5)),
+])
+def test_an_empty_batch_gives_an_empty_result_forward_and_backward(layer, shape, out_shape):
+    y = layer.forward(np.zeros(shape, np.float32))
+    assert y.shape == out_shape
+    assert layer.backward(np.zeros(out_shape, np.float32)).shape == shape
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: MaxPool2D(2.5), "size"),
+    (lambda: MaxPool2D(0), "size"),
+    (lambda: MaxPool2D(True), "size"),
+    (lambda: MaxPool2D(2, stride=1.5), "stride"),
+    (lambda: MaxPool2D(2, stride=0), "stride"),
+    (lambda: Conv2D(1, 1, 2.5), "kernel_size"),
+    (lambda: Conv2D(1, 1, (3, 2.5)), "kernel_size"),
+    (lambda: Conv2D(1, 1, 0), "kernel_size"),
+    (lambda: Conv2D(1, 1, 3, stride=0), "stride"),
+    (lambda: Conv2D(1, 1, 3, stride=1.5), "stride"),
+    (lambda: Conv2D(1, 1, 3, padding=-1), "padding"),
+    (lambda: Conv2D(1, 1, 3, padding=1.5), "padding"),
+    (lambda: Conv2D(1.5, 1, 3), "in_channels"),
+    (lambda: Conv2D(True, 1, 3), "in_channels"),
+    (lambda: Dense(4.0, 2), "in_features"),
+    (lambda: Dropout("0.5"), "p"),
+])
+def test_bad_settings_name_the_argument(make, words):
+    with pytest.raises((TypeError, ValueError), match=words):
+        make()
+
+
+@pytest.mark.parametrize("layer, x, words", [
+    (Conv2D(1, 1, 5), np.zeros((1, 1, 3, 3), np.float32), "larger than the padded input"),
+    (Conv2D(1, 1, 3), np.zeros((1, 2, 5, 5), np.float32), "input channels"),
+    (Conv2D(1, 1, 3), np.zeros((1, 5, 5), np.float32), r"\(N, C, H, W\)"),
+    (MaxPool2D(2), np.zeros((2, 4, 4), np.float32), r"\(N, C, H, W\)"),
+    (MaxPool2D(2), np.zeros((1, 1, 4, 4), np.int64), "floats"),
+    (MaxPool2D(3), np.zeros((1, 1, 2, 2), np.float32), "larger than the input"),
+    (ReLU(), np.array(["a"]), "numbers"),
+    (Flatten(), np.zeros(3, np.float32), "batch"),
+    (Dense(3, 2), np.zeros((2, 3), np.int64), "floats"),
+    (Dropout(0.5), np.zeros((2, 3), np.int64), "floats"),
+])
+def test_bad_forward_inputs_get_clear_errors(layer, x, words):
+    with pytest.raises((TypeError, ValueError), match=words):
+        layer.forward(x)
+
+
+@pytest.mark.parametrize("layer, x, bad_grad", [
+    (Conv2D(1, 2, 3), np.zeros((2, 1, 5, 5), np.float32), np.zeros((2, 2, 9), np.float32)),
+    (Conv2D(1, 2, 3), np.zeros((2, 1, 5, 5), np.float32), np.zeros((2, 3, 3, 2), np.float32)),
+    (MaxPool2D(2), np.zeros((2, 3, 4, 4), np.float32), np.zeros((2, 3, 4, 4), np.float32)),
+    (MaxPool2D(3, 2), np.zeros((2, 3, 7, 7), np.float32), np.zeros((2, 3, 2, 2), np.float32)),
+    (ReLU(), np.zeros((2, 3), np.float32), np.zeros((3, 2), np.float32)),
+    (ReLU(), np.zeros((2, 3), np.float32), np.zeros((1, 3), np.float32)),
+    (Flatten(), np.zeros((2, 3, 2, 2), np.float32), np.zeros((2, 13), np.float32)),
+    (Dense(3, 2), np.zeros((4, 3), np.float32), np.zeros((4, 3), np.float32)),
+    (Dense(3, 2), np.zeros((4, 3), np.float32), np.zeros((1, 2), np.float32)),
+    (Dropout(0.5, rng=0), np.ones((4, 3), np.float32), np.zeros((1, 3), np.float32)),
+])
+def test_backward_with_a_wrong_shaped_gradient_says_which_shape_it_needs(layer, x, bad_grad):
+    y = layer.forward(x)
+    with pytest.raises(ValueError, match=r"gradient.*shape " + re.escape(str(tuple(y.shape)))):
+        layer.backward(bad_grad)

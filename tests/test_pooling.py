@@ -4,7 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import helpers.pooling as pooling_module
 from helpers import pool2d
+from helpers.nn import ChannelMajor
 from helpers.pooling import pool2d_backward, pool2d_loops
 
 EXAMPLE = np.array([[2, 5, 6, 1], [9, 3, 7, 3], [8, 5, 7, 8], [6, 6, 1, 1]])
@@ -104,3 +106,59 @@ def test_backward_matches_finite_differences(mode, size, stride):
 def test_bad_input(kwargs, error, words):
     with pytest.raises(error, match=words):
         pool2d(**kwargs)
+
+
+# -- the 2x2 fast path against the general one ---------------------------------------------------------------
+def _general(fn, *args, **kwargs):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pooling_module, "_is_2x2", lambda *a: False)
+        return fn(*args, **kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lead=st.sampled_from([(), (3,), (2, 3), (0, 2)]),
+    half_h=st.integers(1, 4), half_w=st.integers(1, 4),
+    levels=st.sampled_from([2, 3, 1000]),                 # few levels: many ties within a window
+    channel_major=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_2x2_fast_path_equals_the_general_one_including_ties(lead, half_h, half_w, levels, channel_major, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels, size=lead + (2 * half_h, 2 * half_w)).astype(np.float32)
+    if channel_major and x.ndim == 4:
+        x = ChannelMajor.copy(x)
+    assert pooling_module._is_2x2(x.shape, (2, 2), (2, 2))
+    y, idx = pool2d(x, 2, return_indices=True)
+    y_general, idx_general = _general(pool2d, x, 2, return_indices=True)
+    np.testing.assert_array_equal(y, y_general)
+    np.testing.assert_array_equal(idx, idx_general)        # the first winner when several tie, as argmax
+    np.testing.assert_array_equal(pool2d(x, 2), y)
+    g = rng.normal(size=y.shape).astype(np.float32)
+    dx = pool2d_backward(g, x.shape, 2, indices=idx)
+    np.testing.assert_array_equal(dx, _general(pool2d_backward, g, x.shape, 2, indices=idx_general))
+    assert dx.shape == x.shape and dx.dtype == np.float32
+
+
+def test_2x2_fast_path_keeps_the_channel_major_layout():
+    x = ChannelMajor.copy(np.random.default_rng(0).normal(size=(4, 3, 6, 8)).astype(np.float32))
+    y, idx = pool2d(x, 2, return_indices=True)
+    assert ChannelMajor.holds(y)
+    assert ChannelMajor.holds(pool2d_backward(ChannelMajor.copy(np.ones_like(y)), x.shape, 2, indices=idx))
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(indices=None), "needs indices"),
+    (dict(indices=np.zeros((1, 1), np.int64)), "needs indices"),
+    (dict(mode="median"), "mode must be"),
+])
+def test_backward_without_the_right_indices_says_what_it_needs(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        pool2d_backward(np.ones((2, 2)), (4, 4), 2, **kwargs)
+
+
+def test_an_empty_batch_pools_to_an_empty_result():
+    assert pool2d(np.zeros((0, 3, 4, 4)), 2).shape == (0, 3, 2, 2)
+    assert pool2d(np.zeros((0, 3, 7, 7)), 3, 2, mode="avg").shape == (0, 3, 3, 3)
+    with pytest.raises(ValueError, match="larger than the input"):
+        pool2d(np.zeros((3, 0, 4)), 2)

@@ -1,11 +1,17 @@
-"""The project's own set-up files agree with each other."""
+"""The project's own set-up files agree with each other, and the make targets and CI do what README says."""
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 try:
     import tomllib
 except ImportError:  # Python 3.10
     import tomli as tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,8 +24,9 @@ def _name(requirement: str) -> str:
 
 
 def test_environment_yml_names_the_same_packages_as_pyproject():
+    """environment.yml (conda, Binder) is a learner's environment: the dependencies and the `lab` extra."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    requirements = project["dependencies"] + project["optional-dependencies"]["test"]
+    requirements = project["dependencies"] + project["optional-dependencies"]["lab"]
     wanted = {CONDA_NAME.get(_name(r), _name(r)) for r in requirements if "python_version" not in r}
     text = (ROOT / "environment.yml").read_text()
     deps = text.split("\ndependencies:\n", 1)[1]
@@ -34,14 +41,12 @@ def test_readme_gives_the_two_set_up_commands_that_ci_runs():
     assert "make test" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_every_notebook_starts_with_the_same_setup_cell():
-    import json
-
-    setup = (ROOT / "notebooks" / "_setup_cell.py").read_text().strip()
-    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        cells = json.loads(nb_path.read_text())["cells"]
-        first_code = next(c for c in cells if c["cell_type"] == "code")
-        assert "".join(first_code["source"]).strip() == setup, f"{nb_path.name}: first code cell is not _setup_cell.py"
+def test_readme_lists_every_module_of_the_helpers_package():
+    readme = (ROOT / "README.md").read_text()
+    modules = sorted(p.name for p in (ROOT / "helpers").glob("*.py") if p.name != "__init__.py")
+    modules += sorted(p.name + "/" for p in (ROOT / "helpers").iterdir() if (p / "__init__.py").exists())
+    missing = [m for m in modules if f"`helpers/{m}`" not in readme]
+    assert not missing, f"README's helpers table does not list {missing}"
 
 
 def test_colab_and_binder_links_point_at_the_repository_the_notebooks_fetch():
@@ -55,3 +60,109 @@ def test_colab_and_binder_links_point_at_the_repository_the_notebooks_fetch():
     assert set(links) == {repo}, f"README links to {set(links)}, the notebooks fetch {repo}"
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         assert f"notebooks/{nb.name}" in readme, f"README's table does not list {nb.name}"
+
+
+# -- the make targets and CI: what they install and run, read with `make -n` (nothing is executed) ----
+
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def _make_n(target: str, tmp_path) -> str:
+    """The commands `make <target>` would run with a fresh virtualenv (in tmp_path), without running them."""
+    result = subprocess.run(["make", "-n", "-C", str(ROOT), target, f"VENV={tmp_path / 'venv'}",
+                             f"COLAB_VENV={tmp_path / 'colab'}"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.replace("\\\n", " ")          # one line per command
+
+
+@needs_make
+def test_make_lab_installs_what_learners_need_and_no_test_tools(tmp_path):
+    commands = _make_n("lab", tmp_path)
+    assert '-e ".[lab]"' in commands and ".[test]" not in commands and "jupyter lab notebooks/" in commands
+    lab = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["lab"]
+    tools = {"pytest", "playwright", "ruff", "hypothesis", "nbval"}
+    assert not tools & {_name(r) for r in lab}, lab
+
+
+@needs_make
+def test_make_test_installs_the_test_extra_and_runs_every_test_and_notebook(tmp_path):
+    commands = _make_n("test", tmp_path)
+    assert '-e ".[test]"' in commands
+    pytest_line = next(line for line in commands.splitlines() if "-m pytest" in line)
+    assert "--nbval" in pytest_line and " -m \"not" not in pytest_line and " -k " not in pytest_line
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert pyproject["testpaths"] == ["tests", "notebooks"]
+    test = {_name(r) for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+            ["optional-dependencies"]["test"]}
+    assert {"pytest", "nbval", "playwright", "hypothesis", "ruff", "jupyterlab"} <= test
+
+
+@needs_make
+def test_make_test_colab_loads_the_shipped_weights(tmp_path):
+    commands = _make_n("test-colab", tmp_path)
+    pytest_line = next(line for line in commands.splitlines() if "-m pytest" in line)
+    assert pytest_line.startswith("CNN_COURSE_TRAIN=0 ") and "--nbval" in pytest_line
+
+
+@needs_make
+def test_make_bench_installs_the_course_alone_and_runs_every_benchmark(tmp_path):
+    commands = _make_n("bench", tmp_path)
+    assert "pip install -e .\n" in commands and "[lab]" not in commands and "[test]" not in commands
+    for path in sorted((ROOT / "benchmarks").glob("bench*.py")):
+        assert path.stem in commands, f"make bench does not run {path.name}"
+
+
+def _fake_tools(tmp_path, fail: set[str]) -> dict:
+    """A bin folder with a `make` that logs its target and fails for those in ``fail``, and a harmless
+    `apt-get` that logs its arguments; returns the environment that puts them first on PATH."""
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    log = tmp_path / "log"
+    (fake / "make").write_text(f'#!/bin/sh\necho "make $*" >> {log}\n'
+                               + "".join(f'[ "$1" = "{t}" ] && exit 3\n' for t in sorted(fail)) + "exit 0\n")
+    (fake / "apt-get").write_text(f'#!/bin/sh\necho "apt-get $*" >> {log}\nexit 0\n')
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    return {**os.environ, "PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize("fail, status", [(set(), 0), ({"test"}, 1), ({"test-colab"}, 1),
+                                          ({"test", "test-colab"}, 1)])
+def test_ci_runs_both_suites_and_fails_if_either_failed(tmp_path, fail, status):
+    copy = tmp_path / "repo" / ".ci"
+    copy.mkdir(parents=True)
+    shutil.copy(ROOT / ".ci" / "run", copy / "run")
+    env = _fake_tools(tmp_path, fail)
+    result = subprocess.run(["bash", str(copy / "run")], env=env, capture_output=True, text=True, timeout=60)
+    log = (tmp_path / "log").read_text().splitlines()
+    assert [line for line in log if line.startswith("make")] == ["make test", "make test-colab"]
+    assert (result.returncode != 0) == bool(status), result.stdout + result.stderr
+    for target in ("test", "test-colab"):
+        word = "FAILED" if target in fail else "passed"
+        assert re.search(rf"^make {target}:\s+{word}", result.stdout, flags=re.M), result.stdout
+    if os.geteuid() == 0:     # as root it installs the system packages first
+        apt = next(line for line in log if line.startswith("apt-get install")).split()
+        assert {"make", "python3", "python3-venv", "dataset-fashion-mnist", "chromium"} <= set(apt)
+
+
+@needs_make
+def test_make_bench_runs_every_benchmark_even_after_a_miss_and_fails_at_the_end(tmp_path):
+    """A copy of the Makefile with three stand-in benchmarks (two miss) and an installed virtualenv."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    bench = tmp_path / "benchmarks"
+    bench.mkdir()
+    (bench / "__init__.py").write_text("")
+    for name, code in (("bench", 1), ("bench_training", 0), ("bench_explorers", 1)):
+        (bench / f"{name}.py").write_text(f"print('ran {name}')\nraise SystemExit({code})\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    os.symlink(sys.executable, venv / "bin" / "python")
+    for stamp in (".installed",):      # newer than pyproject.toml: nothing to install
+        (venv / stamp).touch()
+    result = subprocess.run(["make", "-s", "bench", f"VENV={venv}"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode != 0
+    out = result.stdout
+    assert all(f"ran {n}" in out for n in ("bench", "bench_training", "bench_explorers")), out
+    assert "targets missed in: benchmarks/bench.py benchmarks/bench_explorers.py" in out, out
+    assert "pip install" not in out

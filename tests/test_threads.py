@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import helpers.conv as conv_module
+import helpers.fast_conv as fast_conv
 from helpers import _threads, conv2d, conv2d_loops
-from helpers.conv import col2im, im2col
+from helpers.fast_conv import col2im, im2col
 from helpers.models import fashion_cnn
 from helpers.nn import MaxPool2D, ReLU, SoftmaxCrossEntropy
 
@@ -25,7 +25,7 @@ def _splitting_everything(band_values):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_threads, "THREADS", 3)
         mp.setattr(_threads, "MIN_VALUES_PER_THREAD", 1)
-        mp.setattr(conv_module, "_BAND_VALUES", band_values)
+        mp.setattr(fast_conv, "_BAND_VALUES", band_values)
         yield
 
 

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from helpers.checks.training import (
+    check_avgpool_backward,
     check_conv_params,
     check_dense_params,
     check_dense_weight_grad,
+    check_leaky_relu_backward,
     check_receptive_field,
     check_relu_backward,
 )
@@ -24,6 +26,7 @@ from helpers.training import (
     predict_classes,
     prepare,
     save_weights,
+    split_validation,
 )
 
 
@@ -56,6 +59,57 @@ def test_fit_is_reproducible_with_a_seed(digits):
     np.testing.assert_array_equal(*runs)
 
 
+def test_split_validation_is_seeded_stratified_and_disjoint():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), [100, 200, 300, 400]).astype(np.uint8)
+    x = np.arange(len(y) * 4).reshape(len(y), 2, 2)        # each image is unique: tells the parts apart
+    (xt, yt), (xv, yv) = split_validation(x, y, 100, rng=1)
+    assert len(xv) == 100 and len(xt) == 900
+    np.testing.assert_array_equal(np.bincount(yv), [10, 20, 30, 40])   # every class keeps its share
+    seen = np.concatenate([xt[:, 0, 0], xv[:, 0, 0]])
+    assert sorted(seen.tolist()) == x[:, 0, 0].tolist()                 # disjoint, and nothing lost
+    np.testing.assert_array_equal(xv[:, 0, 0] // 4, np.flatnonzero(np.isin(x[:, 0, 0], xv[:, 0, 0])))
+    assert all(yv == y[xv[:, 0, 0] // 4]) and all(yt == y[xt[:, 0, 0] // 4])    # labels stay with images
+    again = split_validation(x, y, 100, rng=1)[1][0]
+    other = split_validation(x, y, 100, rng=2)[1][0]
+    np.testing.assert_array_equal(again, xv)
+    assert not np.array_equal(other, xv)
+    # a fraction, rounding that leaves a remainder, and no stratification
+    (_, _), (_, yv) = split_validation(x, y, 0.1, rng=0)
+    assert len(yv) == 100
+    (_, _), (_, yv) = split_validation(x, y, 7, rng=0)
+    assert len(yv) == 7 and np.bincount(yv, minlength=4).tolist() in ([1, 1, 2, 3], [0, 1, 2, 4], [1, 1, 2, 3])
+    (_, _), (_, yv) = split_validation(x, y[rng.permutation(len(y))], 50, stratify=False)
+    assert len(yv) == 50
+    for bad in (0, 1000, -5, 1.5, "10", True):
+        with pytest.raises(ValueError, match="size"):
+            split_validation(x, y, bad)
+    with pytest.raises(ValueError, match="labels"):
+        split_validation(x[:10], y, 5)
+
+
+def test_early_stopping_keeps_the_weights_of_the_best_validation_epoch(digits):
+    x, y = digits
+    (xt, yt), (xv, yv) = split_validation(x[:600], y[:600], 200, rng=0)
+    model = mnist_source_net(seed=0)
+    states = {}
+
+    def keep(epoch, m, hist):
+        states[epoch] = {k: v.copy() for k, v in m.state_dict().items()}
+
+    # 400 digits: the validation loss soon stops improving, and training stops 2 epochs after its best
+    h = fit(model, xt, yt, SGD(model.parameters(), lr=0.05), epochs=25, batch_size=8, validation=(xv, yv),
+            progress=False, on_epoch_end=keep, early_stopping=2)
+    best = h.epoch[int(np.argmin(h.val_loss))]
+    assert len(h.epoch) < 25 and h.epoch[-1] - best == 2 and best > 1, (h.epoch, h.val_loss)
+    assert h.lr == [0.05] * len(h.epoch)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, states[best][k])
+    assert evaluate(model, xv, yv)[0] == pytest.approx(min(h.val_loss))
+    with pytest.raises(ValueError, match="validation"):
+        fit(model, xt, yt, SGD(model.parameters(), lr=0.1), early_stopping=2, progress=False)
+
+
 def test_confusion_matrix():
     cm = confusion_matrix([0, 1, 2, 2, 1], [0, 2, 2, 2, 1], 3)
     np.testing.assert_array_equal(cm, [[1, 0, 0], [0, 1, 1], [0, 0, 2]])
@@ -73,7 +127,8 @@ def test_save_and_load_weights_round_trip(tmp_path, digits):
     other = fashion_cnn(seed=2)
     extra = load_weights(path, other)
     np.testing.assert_array_equal(extra["note"], [1, 2, 3])
-    assert History.from_arrays(extra).val_acc == [0.7]
+    back = History.from_arrays(extra)
+    assert back.val_acc == [0.7] and back.epoch == [1] and isinstance(back.epoch[0], int)
     xb = prepare(x[:8])
     np.testing.assert_array_equal(model(xb), other(xb))
     assert [p.name for p in tmp_path.iterdir()] == ["w.npz"]          # no temporary file left behind
@@ -109,6 +164,10 @@ def test_models_shapes_and_parameter_counts():
     assert rows[-1][1] == (8, 1000)
     assert [r[1] for r in rows if r[0].startswith("MaxPool")][-1] == (8, 256, 6, 6)
     assert len(alexnet(relu_between_linear=False).layers) == len(a.layers) - 2
+    # the source's AlexNet has no bias in its convolutions: 61,264,904 parameters; ours has 1,184 more
+    conv_biases = sum(layer.params["b"].size for layer in a.layers if isinstance(layer, Conv2D))
+    assert conv_biases == 96 + 192 + 384 + 256 + 256 == 1_184
+    assert a.n_params - conv_biases == 61_264_904 and a.n_params == 61_266_088
 
 
 def test_filter_explorer_slider_changes_the_picture(digits):
@@ -117,9 +176,9 @@ def test_filter_explorer_slider_changes_the_picture(digits):
     x, _ = digits
     snaps = {e: (Conv2D(1, 4, 3, padding="same", rng=e).params["W"], np.zeros(4, np.float32)) for e in (0, 1, 2)}
     ex = FilterExplorer(snaps, x[:3])
-    before = ex.png
+    before = ex.snapshot()
     ex.epoch.value = 0
-    assert ex.png != before and ex.maps.shape == (4, 28, 28)
+    assert ex.snapshot() != before and ex.maps.shape == (4, 28, 28)
     ex.image.value = 2
     assert ex.maps.shape == (4, 28, 28)
     assert mosaic(np.ones((5, 2, 2)), cols=4).shape == (5, 11)
@@ -141,18 +200,61 @@ def test_checks_accept_right_answers_and_hint_at_usual_mistakes(capsys):
     assert not check_receptive_field(7, [(3, 1), (2, 2), (3, 1), (2, 2)])
 
 
+def test_checks_of_the_new_exercises_accept_right_answers_and_explain_wrong_ones(capsys):
+    def last_line():
+        return capsys.readouterr().out.strip().split("\n")[-1]
+
+    assert check_leaky_relu_backward(lambda g, x: g * np.where(x > 0, 1.0, 0.1))
+    for wrong, hint in [
+        (lambda g, x: g * (x > 0), "plain ReLU"),
+        (lambda g, x: np.where(x > 0, 1.0, 0.1), "local slope alone"),
+        (lambda g, x: np.where(g > 0, g, 0.1 * g), "input"),
+        (lambda g, x: g * np.where(x >= 0, 1.0, 0.1), "x = 0"),
+        (lambda g, x: None, "returned None"),
+        (lambda g, x: 1 / 0, "ZeroDivisionError"),
+        (..., "Define your function"),
+    ]:
+        assert not check_leaky_relu_backward(wrong)
+        assert hint in last_line()
+    assert check_avgpool_backward(lambda g: np.repeat(np.repeat(g, 2, axis=0), 2, axis=1) / 4)
+    for wrong, hint in [
+        (lambda g: np.repeat(np.repeat(g, 2, axis=0), 2, axis=1), "divide by 4"),
+        (lambda g: np.kron(g, [[1, 0], [0, 0]]), "max pooling"),
+        (lambda g: g / 4, "shape of the input"),
+        (lambda g: np.zeros((6, 8)), "differs at index"),
+    ]:
+        assert not check_avgpool_backward(wrong)
+        assert hint in last_line()
+
+
 def test_shipped_weights_are_trained_models_that_classify_the_shipped_sample():
-    """data/ carries the weights notebook 07 produced; the notebook falls back on them without the dataset."""
+    """data/ carries the models notebook 07 trained, with their validation curves and their single test
+    evaluation; the notebook shows them when it does not train."""
     from helpers.images import data_dir
 
     sample = load_sample("fashion_mnist_sample")
-    cnn, dense = fashion_cnn(), fashion_dense()
-    extra = load_weights(data_dir() / "fashion_cnn_weights.npz", cnn)
-    load_weights(data_dir() / "fashion_dense_weights.npz", dense)
-    _, cnn_acc = evaluate(cnn, sample["images"], sample["labels"])
-    _, dense_acc = evaluate(dense, sample["images"], sample["labels"])
-    assert cnn_acc > 0.88 and dense_acc > 0.84, (cnn_acc, dense_acc)
-    assert cnn_acc > dense_acc
-    history = History.from_arrays(extra)
+    files = {"dense": fashion_dense, "dense_more_epochs": fashion_dense, "cnn": fashion_cnn}
+    acc, info = {}, {}
+    for name, build in files.items():
+        model = build()
+        extra = load_weights(data_dir() / f"fashion_{name}_weights.npz", model)
+        _, acc[name] = evaluate(model, sample["images"], sample["labels"])
+        history = History.from_arrays(extra)
+        info[name] = (model, extra, history)
+        # the history is the validation split's (5,000 images), one entry per epoch, with the learning rate
+        assert len(history.val_acc) == len(history.train_acc) == len(history.lr) == len(history.epoch) >= 5
+        cm = extra["test_confusion"]
+        assert cm.shape == (10, 10) and cm.sum() == 10_000                     # the whole test set, once
+        assert np.trace(cm) / cm.sum() == pytest.approx(float(extra["test_acc"]))
+    assert acc["cnn"] > 0.88 and acc["dense"] > 0.84 and acc["cnn"] > acc["dense"], acc
+    # the floors notebook 07 asserts on its single test evaluation
+    test_acc = {name: float(extra["test_acc"]) for name, (_, extra, _) in info.items()}
+    assert test_acc["dense_more_epochs"] >= 0.878 and test_acc["cnn"] >= 0.91 and test_acc["dense"] >= 0.85, test_acc
+    # the source's recipe is the dense run's weights after epoch 5; "more epochs" kept its best epoch
+    _, _, dense_history = info["dense"]
+    best = dense_history.epoch[int(np.argmin(dense_history.val_loss))]
+    assert dense_history.epoch[-1] - best == 3 or dense_history.epoch[-1] == 30   # early stopping, patience 3
+    cnn, extra, history = info["cnn"]
+    best = history.epoch[int(np.argmin(history.val_loss))]
     assert extra["conv1_W_by_epoch"].shape == (len(history.epoch) + 1, 32, 1, 3, 3)
-    np.testing.assert_array_equal(extra["conv1_W_by_epoch"][-1], cnn.layers[0].params["W"])
+    np.testing.assert_array_equal(extra["conv1_W_by_epoch"][best], cnn.layers[0].params["W"])

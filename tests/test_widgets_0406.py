@@ -9,21 +9,31 @@ from helpers.widgets import PaddingStrideExplorer, PoolingExplorer, ReceptiveFie
 from helpers.widgets.padding_stride import tiling
 from helpers.widgets.pooling import EXAMPLE_4X4, EXAMPLE_6X6, shift_right, unchanged_fraction
 
-PNG = b"\x89PNG"
+
+def pictures(explorer) -> list:
+    """The bytes of every picture the explorer shows."""
+    return [v for v in explorer.snapshot() if isinstance(v, bytes)]
+
+
+def pictures_are_encoded(explorer) -> bool:
+    """Every picture the explorer shows is a PNG or JPEG file."""
+    pictures = [v for v in explorer.snapshot() if isinstance(v, bytes)]
+    return bool(pictures) and all(v.startswith((b"\x89PNG", b"\xff\xd8")) for v in pictures if v)
+
 SMALL_PHOTO = (np.arange(40 * 36).reshape(40, 36) % 251).astype(np.uint8)   # keeps the tests fast
 
 
 def moved(explorer, control, value):
     """Set a control; return whether the picture changed."""
-    before = explorer.png
+    before = explorer.snapshot()
     control.value = value
     assert explorer.message.value == "", explorer.message.value
-    return explorer.png != before
+    return explorer.snapshot() != before
 
 
 def test_padding_stride_explorer_draws_and_matches_helpers():
     e = PaddingStrideExplorer(n=7, k=3, padding=1, stride=2, photo=SMALL_PHOTO)
-    assert e.png.startswith(PNG) and e.last_draw_seconds is not None
+    assert pictures_are_encoded(e) and e.last_draw_seconds is not None
     assert e.out_size == output_size(7, 3, 1, 2) == 4
     assert e.position.max == 4 * 4 - 1
     assert "floor((7 + 2*1 - 3) / 2) + 1" in e.info.value and "does not tile" not in e.info.value
@@ -51,10 +61,10 @@ def test_position_slider_follows_the_output_size():
 
 def test_padding_stride_explorer_invalid_settings_show_a_message():
     e = PaddingStrideExplorer(n=4, k=3, padding=0, stride=1, photo=SMALL_PHOTO)
-    before = e.png
+    before = pictures(e)
     e.k.value = 7                           # a 7x7 kernel on a 4x4 input without padding
     assert "kernel spans 7" in e.message.value
-    assert e.png == before                  # the last good picture stays
+    assert pictures(e) == before                  # the last good picture stays
     e.padding.value = 2                     # 4 + 2*2 = 8 >= 7: valid again
     assert e.message.value == "" and e.out_size == 2
 
@@ -103,10 +113,10 @@ def test_pooling_explorer_on_real_feature_maps():
 def test_pooling_explorer_window_too_large_shows_a_message():
     e = PoolingExplorer(size=4, stride=1)
     assert e.message.value == "" and e.pooled.shape == (1, 1)          # 4x4 window on the 4x4 example: fits
-    before = e.png
+    before = pictures(e)
     e.size.max = 5
     e.size.value = 5                                                    # does not fit: a message, no exception
-    assert "does not fit" in e.message.value and e.png == before
+    assert "does not fit" in e.message.value and pictures(e) == before
     e.source.value = "example 6x6"                                      # 5x5 fits in 6x6 again
     assert e.message.value == "" and e.pooled.shape == (2, 2)
 

@@ -1,6 +1,9 @@
 """Self-checks for the exercises of notebook 02 (convolution)."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from ..conv import conv2d
@@ -33,8 +36,64 @@ def check_output_pixel(answer, image, kernel, row, col) -> bool:
                          "cell, and add all the products.")
 
 
+_HELPERS = Path(__file__).resolve().parent.parent          # the helpers package
+_CHECKS = Path(__file__).resolve().parent
+
+
+def _ready_made(frame_or_builtin, event: str) -> str | None:
+    """The name of a ready-made convolution that this profiler event enters, or None.
+
+    Ready-made means: anything in the helpers package (outside these checks), numpy's convolve/correlate,
+    scipy.signal and scipy.ndimage, and OpenCV.
+    """
+    if event == "c_call":                                   # a compiled function, e.g. cv2.filter2D
+        cv2 = sys.modules.get("cv2")                        # its functions do not name their module
+        name = getattr(frame_or_builtin, "__name__", "")
+        if cv2 is not None and getattr(cv2, name, None) is frame_or_builtin:
+            return f"cv2.{name}"
+        return None
+    code = frame_or_builtin.f_code
+    where = Path(code.co_filename)
+    module = frame_or_builtin.f_globals.get("__name__", "?")
+    name = getattr(code, "co_qualname", code.co_name)
+    if _HELPERS in where.parents and _CHECKS not in where.parents:
+        return f"{module}.{name}"
+    if module.startswith(("scipy.signal", "scipy.ndimage")):
+        return f"{module}.{name}"
+    if module.startswith("numpy") and code.co_name in ("convolve", "correlate"):
+        return f"np.{code.co_name}"
+    return None
+
+
+def _call_watching(func, *args):
+    """``func(*args)``, and the first ready-made convolution it called (None if it used none).
+
+    sys.setprofile sees every call the function makes, including through another name (``from helpers
+    import conv2d as c``); the previous profiler, if any, is put back afterwards.
+    """
+    found = []
+
+    def profiler(frame, event, arg):
+        if not found and event in ("call", "c_call"):
+            name = _ready_made(arg if event == "c_call" else frame, event)
+            if name is not None:
+                found.append(name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        result = func(*args)
+    finally:
+        sys.setprofile(previous)
+    return result, (found[0] if found else None)
+
+
 def check_conv2d(func) -> bool:
-    """``func(image, kernel)`` should compute the "valid" cross-correlation, like helpers.conv2d."""
+    """``func(image, kernel)`` should compute the "valid" cross-correlation, like helpers.conv2d, by itself.
+
+    A function that hands the work to a ready-made convolution (helpers, np.convolve/np.correlate, scipy,
+    OpenCV) is turned down: the exercise is the loops.
+    """
     if func is None:
         return report(False, "replace None with your function (its name, without calling it).")
     if not callable(func):
@@ -45,9 +104,13 @@ def check_conv2d(func) -> bool:
     for image, kernel in cases:
         expected = conv2d(image, kernel)
         try:
-            got = func(image.copy(), kernel.copy())
+            got, ready_made = _call_watching(func, image.copy(), kernel.copy())
         except Exception as exc:   # any error in the learner's code becomes a hint, not a traceback
             return report(False, f"your function raised {type(exc).__name__}: {exc}")
+        if ready_made is not None:
+            return report(False, f"your function calls {ready_made}, a ready-made convolution. The exercise is "
+                                 "to write it yourself: loop over the output pixels and, for each, sum the window "
+                                 "image[i:i + kh, j:j + kw] times the kernel.")
         if got is None:
             return report(False, "your function returns None: end it with `return out`.")
         got = np.asarray(got, dtype=float)

@@ -12,7 +12,11 @@ __all__ = ["check_softmax_function", "check_cross_entropy_value", "check_ce_grad
 
 
 def check_softmax_function(fn) -> bool:
-    """Is ``fn(z)`` a softmax over the last axis that survives large scores and works on a batch (N, K)?"""
+    """Is ``fn(z)`` a softmax over the last axis that survives large scores and works on a batch (N, K)?
+
+    Stable means stable row by row: a batch whose rows are far apart, [[0, 1], [-2000, -1999]], gives nan
+    when the maximum of the whole batch is subtracted instead of each row's own.
+    """
     from helpers.losses import softmax
 
     if fn is ... or fn is None:
@@ -21,6 +25,8 @@ def check_softmax_function(fn) -> bool:
         ("the worked example [-1, 0, 3, 5]", np.array([-1.0, 0, 3, 5])),
         ("large scores [1000, 1001, 1002]", np.array([1000.0, 1001, 1002])),
         ("a batch of 3 rows of 4 scores", np.random.default_rng(0).normal(size=(3, 4)) * 5),
+        # rows far apart: only a maximum taken row by row keeps the second row from underflowing to 0 / 0
+        ("the batch [[0, 1], [-2000, -1999]]", np.array([[0.0, 1.0], [-2000.0, -1999.0]])),
     ]
     for name, z in cases:
         try:
@@ -32,6 +38,10 @@ def check_softmax_function(fn) -> bool:
         if got is None:
             return report(False, "your function returned None: end it with `return` and the probabilities.")
         got = np.asarray(got, dtype=float)
+        if z.ndim == 2 and got.shape == z.shape and not np.all(np.isfinite(got)) and np.all(np.isfinite(got[0])):
+            return report(False, f"on {name} the second row is nan: you subtracted the largest score of the whole "
+                                 "batch (1), so every exponential of that row underflows to 0 and 0 / 0 is nan. Each "
+                                 "row needs its own maximum: z.max(axis=-1, keepdims=True).")
         if got.shape == z.shape and not np.all(np.isfinite(got)):
             return report(False, f"on {name} you get nan or inf: exp(1000) overflows. Subtract the largest score "
                                  "before exponentiating (it cancels out).")
@@ -44,7 +54,8 @@ def check_softmax_function(fn) -> bool:
                 return report(False, why + " Your probabilities do not sum to 1: divide by the sum of the "
                                            "exponentials.")
             return report(False, why)
-    return report(True, "your softmax matches helpers.losses.softmax, is stable at 1000, and handles a batch.")
+    return report(True, "your softmax matches helpers.losses.softmax, is stable at 1000, and handles a batch row "
+                       "by row, even when its rows are 2000 apart.")
 
 
 def check_cross_entropy_value(answer, probs, label: int) -> bool:

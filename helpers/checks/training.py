@@ -5,8 +5,8 @@ import numpy as np
 
 from . import compare_array, report
 
-__all__ = ["check_relu_backward", "check_dense_weight_grad", "check_conv_params", "check_dense_params",
-           "check_receptive_field"]
+__all__ = ["check_relu_backward", "check_leaky_relu_backward", "check_avgpool_backward", "check_dense_weight_grad",
+           "check_conv_params", "check_dense_params", "check_receptive_field"]
 
 
 def check_relu_backward(fn) -> bool:
@@ -37,6 +37,70 @@ def check_relu_backward(fn) -> bool:
                                  "(chain rule).")
         if np.allclose(got, g * (x >= 0)):
             return report(False, "almost: at x = 0 exactly, use 0 (ReLU is flat on the left), so x > 0, not x >= 0.")
+    return report(False, why)
+
+
+def _call(fn, *args):
+    """Run the learner's function; (result, None) or (None, a message saying what went wrong)."""
+    if fn is ... or fn is None or not callable(fn):
+        return None, "Define your function first, then pass it (without calling it) to the check."
+    try:
+        got = fn(*(a.copy() for a in args))
+    except Exception as exc:   # the learner's code
+        return None, f"your function raised {type(exc).__name__}: {exc}"
+    if got is None:
+        return None, "your function returned None: end it with `return` and the gradient."
+    return got, None
+
+
+def check_leaky_relu_backward(fn, slope: float = 0.1) -> bool:
+    """Is ``fn(grad, x)`` the backward pass of a leaky ReLU (y = x if x > 0, else slope * x)?"""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 4, 5))
+    x[0, 0, :2] = 0.0
+    g = rng.standard_normal(x.shape)
+    got, problem = _call(fn, g, x)
+    if problem:
+        return report(False, problem)
+    right = g * np.where(x > 0, 1.0, slope)
+    ok, why = compare_array(got, right, "your gradient")
+    if ok:
+        return report(True, f"the gradient passes unchanged where x > 0 and is scaled by {slope} elsewhere.")
+    got = np.asarray(got, dtype=float)
+    if got.shape == x.shape:
+        if np.allclose(got, np.where(x > 0, 1.0, slope)):
+            return report(False, "that is the local slope alone; multiply it by the incoming gradient (chain rule).")
+        if np.allclose(got, g * (x > 0)):
+            return report(False, "that is the plain ReLU's backward pass: on the negative side the slope is "
+                                 f"{slope}, not 0.")
+        if np.allclose(got, np.where(g > 0, g, slope * g)):
+            return report(False, "the choice between the two slopes depends on the layer's *input* x, not on the "
+                                 "gradient.")
+        if np.allclose(got, g * np.where(x >= 0, 1.0, slope)):
+            return report(False, f"almost: at x = 0 exactly, use the slope {slope} (x > 0, not x >= 0).")
+    return report(False, why)
+
+
+def check_avgpool_backward(fn) -> bool:
+    """Is ``fn(grad)`` the backward pass of 2x2 average pooling with stride 2, for one feature map?"""
+    rng = np.random.default_rng(12)
+    g = rng.standard_normal((3, 4))
+    got, problem = _call(fn, g)
+    if problem:
+        return report(False, problem)
+    right = np.kron(g, np.ones((2, 2))) / 4
+    ok, why = compare_array(got, right, "your dL/dx")
+    if ok:
+        return report(True, "each of the 4 pixels of a window gets a quarter of its output's gradient.")
+    got = np.asarray(got, dtype=float)
+    if got.shape == right.shape:
+        if np.allclose(got, right * 4):
+            return report(False, "each pixel counts for a quarter of the mean: divide by 4.")
+        if np.allclose(got[::2, ::2], g) or np.allclose(got[::2, ::2], g / 4):
+            return report(False, "that sends the gradient to one pixel per window, like max pooling; with the mean "
+                                 "every pixel of the window gets its share.")
+    elif got.shape == g.shape:
+        return report(False, f"dL/dx has the shape of the input, {right.shape}: twice as tall and wide as grad.")
     return report(False, why)
 
 

@@ -1,6 +1,7 @@
 """Interactive explorers, one per notebook topic. Display one by leaving it as the last line of a cell."""
 
 from .filters import FilterExplorer as FilterExplorer  # notebook 07
+from .inside import FeatureMapExplorer as FeatureMapExplorer  # notebook 11
 from .padding_stride import PaddingStrideExplorer as PaddingStrideExplorer  # notebook 04
 from .padding_stride import ReceptiveFieldExplorer as ReceptiveFieldExplorer  # notebook 04
 from .pixels import PixelInspector as PixelInspector  # notebook 01

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..conv import conv2d
 from ._base import Explorer
+from .panels import ColorBar, ImagePanel, colorize
 
 __all__ = ["FilterExplorer", "mosaic"]
 
@@ -36,42 +37,57 @@ class FilterExplorer(Explorer):
     """
 
     def __init__(self, snapshots: dict, images, labels=None, padding="same"):
-        super().__init__(figsize=(11, 4.2))
+        super().__init__()
         if not snapshots:
             raise ValueError("no snapshots: pass {epoch: (W, b)} saved during training.")
         self.snapshots = {int(k): (np.asarray(w), np.asarray(b)) for k, (w, b) in sorted(snapshots.items())}
         images = np.asarray(images)
+        if images.ndim != 3 or len(images) == 0:
+            raise ValueError(f"images must be a stack (K, H, W) of at least one gray image, got shape {images.shape}.")
         self.images = images.astype(np.float32) / 255 if images.dtype == np.uint8 else images.astype(np.float32)
         self.labels = labels
         self.padding = padding
         epochs = list(self.snapshots)
         self.epoch = widgets.SelectionSlider(options=epochs, value=epochs[-1], description="after epoch",
-                                             continuous_update=False, style={"description_width": "initial"})
-        self.image = widgets.IntSlider(value=0, min=0, max=len(self.images) - 1, description="test image",
-                                       continuous_update=False)
-        self.ax_img, self.ax_w, self.ax_maps = self.figure.subplots(
-            1, 3, gridspec_kw={"width_ratios": [1, 1.6, 3.2]})
+                                             style={"description_width": "initial"})
+        self.image = widgets.IntSlider(value=0, min=0, max=len(self.images) - 1, description="test image")
         self.maps = None
-        self._finish([widgets.HBox([self.epoch, self.image])])
-        for c in (self.epoch, self.image):     # inside a box, so _finish does not see them
-            c.observe(self.update, names="value")
+        self.panel_image = ImagePanel()
+        self.filters_colorbar = ColorBar("RdBu_r", -1, 1, label="weight", height=200)
+        self.panel_filters = ImagePanel(colorbar=self.filters_colorbar)
+        self.panel_maps = ImagePanel(max_side=2000)
+        self.watch(self.epoch, self.image)
+        self.layout([[self.epoch, self.image]], [[self.panel_image, self.panel_filters, self.panel_maps]])
 
     def draw(self) -> None:
         W, b = self.snapshots[self.epoch.value]
         x = self.images[self.image.value]
-        self.maps = np.maximum(conv2d(x[None], W, b, padding=self.padding), 0)
-        for ax in (self.ax_img, self.ax_w, self.ax_maps):
-            ax.clear()
-            ax.set_axis_off()
-        title = f"test image {self.image.value}"
-        if self.labels is not None:
-            title += f"\n{self.labels[self.image.value]}"
-        self.ax_img.imshow(x, cmap="gray", vmin=0, vmax=1)
-        self.ax_img.set_title(title, fontsize=9)
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError(f"the filters saved after epoch {self.epoch.value} hold NaN or infinite weights: "
+                             "training diverged (try a smaller learning rate).")
+        with np.errstate(over="ignore", invalid="ignore"):
+            maps = np.maximum(conv2d(x[None], W, b, padding=self.padding), 0)
+        if not np.all(np.isfinite(maps)):
+            raise ValueError(f"the feature maps after epoch {self.epoch.value} overflow (infinite values): the "
+                             f"weights are too large (largest |weight| {np.abs(W).max():.3g}).")
+        self.maps = maps
+        if self.panel_image.changed(self.image.value):
+            self.panel_image.show(x, "gray", 0, 1, scale=max(1, 140 // max(x.shape)))
+            title = f"test image {self.image.value}"
+            if self.labels is not None:
+                title += f"\n{self.labels[self.image.value]}"
+            self.panel_image.title = title
         w = W[:, 0]
-        lim = float(np.abs(w).max()) or 1.0
-        self.ax_w.imshow(mosaic(w, cols=4), cmap="RdBu_r", vmin=-lim, vmax=lim)
-        self.ax_w.set_title(f"{len(w)} filters {w.shape[1]}x{w.shape[2]} (red +, blue -)", fontsize=9)
-        maps = self.maps / (self.maps.max(axis=(1, 2), keepdims=True) + 1e-12)   # each map on its own scale
-        self.ax_maps.imshow(mosaic(maps, cols=8), cmap="magma", vmin=0, vmax=1)
-        self.ax_maps.set_title(f"feature maps after ReLU, epoch {self.epoch.value}", fontsize=9)
+        if self.panel_filters.changed(self.epoch.value):
+            lim = float(np.abs(w).max()) or 1.0
+            tiles = mosaic(w, cols=4)
+            rgb = colorize(tiles, "RdBu_r", -lim, lim)
+            rgb[np.isnan(tiles)] = (110, 110, 110)        # dark gaps: near-zero (white) weights stay apart
+            self.panel_filters.show_rgb(rgb, scale=max(1, 260 // max(tiles.shape)))
+            self.filters_colorbar.set_limits(-lim, lim)
+            self.panel_filters.title = f"{len(w)} filters {w.shape[1]}x{w.shape[2]} (red +, blue -)"
+        scaled = maps / (maps.max(axis=(1, 2), keepdims=True) + 1e-12)        # each map on its own scale
+        tiles = mosaic(scaled, cols=8)
+        self.panel_maps.show(tiles, "magma", 0, 1, scale=max(1, 480 // max(tiles.shape)))
+        self.panel_maps.title = (f"feature maps after ReLU, epoch {self.epoch.value} (each on its own scale: "
+                                 f"black 0, bright its maximum; largest {maps.max():.3g})")

@@ -1,10 +1,11 @@
 """Optimisers on a 2-D loss surface (notebook 09): pick SGD, momentum or Adam, a learning rate and a
 momentum, and watch the path the weights take to the minimum (or away from it).
 
-:class:`OptimizerExplorer` draws the contours of the loss, the path of ``steps`` updates from a fixed
-start, and the loss at each step. The surfaces are quadratics L(w) = w.A.w / 2 with their minimum at
-(0, 0): a long narrow valley tilted by 30 degrees (curvature 25 across, 1 along, as in the notebook)
-and a round bowl.
+:class:`OptimizerExplorer` shows the contours of the loss with the path of ``steps`` updates from a
+fixed start, and the loss at each step. The surfaces are quadratics L(w) = w.A.w / 2 with their
+minimum at (0, 0): a long narrow valley tilted by 30 degrees (curvature 25 across, 1 along, as in the
+notebook) and a round bowl. The contours are drawn once per surface; each redraw paints the path over
+them.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from ._base import Explorer
+from .panels import FigurePanel
 
-__all__ = ["OptimizerExplorer", "SURFACES", "optimizer_path"]
+__all__ = ["OptimizerExplorer", "SURFACES", "START", "optimizer_path"]
 
 
 def _tilted(curvatures, degrees):
@@ -25,7 +27,8 @@ def _tilted(curvatures, degrees):
 #: name -> the matrix A of the quadratic loss L(w) = w.A.w / 2
 SURFACES = {"narrow valley": _tilted([1.0, 25.0], 30), "round bowl": _tilted([4.0, 4.0], 0)}
 START = np.array([-4.0, 2.5])
-_LIMIT = 1e6          # a path beyond this distance has diverged: stop drawing it
+_LIMIT = 1e6          # a path beyond this distance has diverged: stop following it
+_XLIM, _YLIM = (-5.0, 5.0), (-3.5, 3.5)
 
 
 def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: int = 50, start=START,
@@ -64,13 +67,14 @@ class OptimizerExplorer(Explorer):
     """Controls: ``optimizer`` (Dropdown), ``lr`` (log slider), ``momentum``, ``steps``, ``surface``.
 
     After each redraw: ``path`` (the points visited), ``losses`` (the loss at each point),
-    ``diverged`` (True if the path ran away) and ``info`` (an HTML line with the final loss).
+    ``diverged`` (True if the path ran away or ended higher than it started) and ``info`` (an HTML line
+    with the final loss).
     """
 
     def __init__(self, optimizer: str = "SGD", lr: float = 0.05, momentum: float = 0.9, steps: int = 50,
                  surface: str = "narrow valley"):
-        super().__init__(figsize=(10, 4))
-        opts = dict(continuous_update=False, style={"description_width": "initial"})
+        super().__init__()
+        opts = dict(style={"description_width": "initial"})
         self.optimizer = widgets.Dropdown(options=["SGD", "momentum", "Adam"], value=optimizer, description="optimiser")
         self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0.5, step=0.05, readout_format=".3g",
                                          description="learning rate", **opts)
@@ -81,12 +85,30 @@ class OptimizerExplorer(Explorer):
         self.info = widgets.HTML(value="")
         self.path = self.losses = None
         self.diverged = False
-        g0, g1 = np.meshgrid(np.linspace(-5, 5, 161), np.linspace(-3.5, 3.5, 121))
-        self._grid = (g0, g1, np.stack([g0, g1], axis=-1))
-        self._finish([widgets.HBox([self.optimizer, self.surface, self.steps]),
-                      widgets.HBox([self.lr, self.momentum]), self.info])
-        for c in (self.optimizer, self.lr, self.momentum, self.steps, self.surface):   # inside boxes: observe here
-            c.observe(self.update, names="value")
+        self.contours = FigurePanel("paths from the start (dot) to the minimum (star)", figsize=(5.4, 4.0))
+        self.loss_plot = FigurePanel("loss at each step", figsize=(4.2, 4.0))
+        self._frozen_surface = None
+        self.watch(self.optimizer, self.lr, self.momentum, self.steps, self.surface)
+        self.layout([[self.optimizer, self.surface, self.steps], [self.lr, self.momentum], self.info],
+                    [[self.contours, self.loss_plot]])
+
+    def _draw_contours(self, name):
+        """The static part of the left panel, drawn once per surface: contours, start and minimum."""
+        fig = self.contours.figure
+        fig.clear()
+        fig.set_layout_engine("constrained")
+        ax = fig.subplots()
+        g0, g1 = np.meshgrid(np.linspace(*_XLIM, 161), np.linspace(*_YLIM, 121))
+        grid = np.stack([g0, g1], axis=-1)
+        A = SURFACES[name]
+        ax.contour(g0, g1, 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid),
+                   levels=np.geomspace(0.05, 150, 14), cmap="Greys", linewidths=0.8)
+        ax.plot(*START, "ko")
+        ax.plot(0, 0, "k*", ms=12)
+        ax.set(xlim=_XLIM, ylim=_YLIM, aspect="equal", xlabel="w[0]", ylabel="w[1]")
+        self._ax = ax
+        self.contours.freeze()
+        self._frozen_surface = name
 
     def draw(self) -> None:
         A = SURFACES[self.surface.value]
@@ -94,21 +116,25 @@ class OptimizerExplorer(Explorer):
         self.path = optimizer_path(A, name, self.lr.value, self.momentum.value, self.steps.value)
         self.losses = 0.5 * np.einsum("ni,ij,nj->n", self.path, A, self.path)
         self.diverged = len(self.path) < self.steps.value + 1 or self.losses[-1] > self.losses[0]
-        g0, g1, grid = self._grid
-        surface = 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid)
 
-        fig = self.figure
+        if self._frozen_surface != self.surface.value:
+            self._draw_contours(self.surface.value)
+        d = self.contours.paint()
+        shown = np.clip(self.path, [-50, -50], [50, 50])           # far-away points: drawn off the panel
+        points = [self.contours.pixel(self._ax, x, y) for x, y in shown]
+        d.line(points, fill=(31, 119, 180, 255), width=2)
+        for px, py in points:
+            d.ellipse([px - 2.5, py - 2.5, px + 2.5, py + 2.5], fill=(31, 119, 180, 255))
+        self.contours.show()
+        self.contours.title = f"{name}: {len(self.path) - 1} steps from the start (dot) towards the minimum (star)"
+
+        fig = self.loss_plot.figure
         fig.clear()
-        ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
-        ax.contour(g0, g1, surface, levels=np.geomspace(0.05, 150, 14), cmap="Greys", linewidths=0.8)
-        ax.plot(self.path[:, 0], self.path[:, 1], ".-", color="C0", ms=4, lw=1)
-        ax.plot(*START, "ko")
-        ax.plot(0, 0, "k*", ms=12)
-        ax.set(xlim=(-5, 5), ylim=(-3.5, 3.5), aspect="equal", xlabel="w[0]", ylabel="w[1]",
-               title=f"{name}: {len(self.path) - 1} steps")
+        bx = fig.subplots()
         bx.semilogy(np.maximum(self.losses, 1e-30), color="C0")
-        bx.set(xlabel="step", ylabel="loss (log scale)", title="loss at each step")
+        bx.set(xlabel="step", ylabel="loss (log scale)")
         bx.grid(alpha=0.3)
+        self.loss_plot.show()
         verdict = "diverged: the loss grew" if self.diverged else f"final loss {self.losses[-1]:.3g}"
         self.info.value = (f"<b>{name}</b>, learning rate {self.lr.value:.3g}"
                            + (f", momentum {self.momentum.value:.2f}" if name != "SGD" else "")

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.colors import ListedColormap
-from matplotlib.patches import Rectangle
 
 from ..conv import conv2d, output_size
 from ..images import sample_photo
 from ..kernels import box_blur
 from ._base import Explorer
+from .panels import CellCanvas, ImagePanel
 
 __all__ = ["PaddingStrideExplorer", "ReceptiveFieldExplorer", "tiling"]
 
-_PAD_CMAP = ListedColormap(["#d9d9d9", "#ffffff"])      # 0: a padding zero, 1: a pixel of the input
-_WINDOW = "#1f77b4"
+_ZERO, _PIXEL = (217, 217, 217), (255, 255, 255)       # a padding zero, a pixel of the input
+_WINDOW = (31, 119, 180)
+_FIELD = (158, 202, 225)
 _LEFTOVER = "#d62728"
 
 
@@ -42,14 +42,6 @@ def tiling(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1)
     }
 
 
-def _grid(ax, rows: int, cols: int) -> None:
-    """Thin lines between the cells of an image drawn with imshow (only over its cells), no ticks."""
-    ax.hlines(np.arange(-0.5, rows, 1), -0.5, cols - 0.5, color="#888888", linewidth=0.5)
-    ax.vlines(np.arange(-0.5, cols, 1), -0.5, rows - 0.5, color="#888888", linewidth=0.5)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
 class PaddingStrideExplorer(Explorer):
     """Choose input size, kernel size, padding, stride and dilation; see windows, output and formula.
 
@@ -60,9 +52,9 @@ class PaddingStrideExplorer(Explorer):
     """
 
     def __init__(self, n=7, k=3, padding=1, stride=2, dilation=1, photo=None):
-        super().__init__(figsize=(11, 4))
+        super().__init__()
         self.photo = np.asarray(sample_photo(gray=True) if photo is None else photo, dtype=np.float32)
-        slider = dict(continuous_update=False, style={"description_width": "initial"})
+        slider = dict(style={"description_width": "initial"})
         self.n = widgets.IntSlider(value=n, min=1, max=14, description="input size n", **slider)
         self.k = widgets.IntSlider(value=k, min=1, max=7, description="kernel size k", **slider)
         self.padding = widgets.IntSlider(value=padding, min=0, max=4, description="padding p", **slider)
@@ -72,35 +64,31 @@ class PaddingStrideExplorer(Explorer):
         self.info = widgets.HTML(value="")
         self.out_size = self.tiles = self.photo_out_shape = None
         self.photo_shape = self.photo.shape
-        self._photo_cache = {}
-        self._busy = False
-        row1 = widgets.HBox([self.n, self.k, self.padding])
-        row2 = widgets.HBox([self.stride, self.dilation, self.position])
-        self._controls = [self.n, self.k, self.padding, self.stride, self.dilation, self.position]
-        for c in self._controls:
-            c.observe(self.update, names="value")
-        self.widget = widgets.VBox([row1, row2, self.info, self.message, self.output])
-        self.widget.add_class(f"explorer-{type(self).__name__}")
-        self.update()
-
-    def update(self, change=None) -> None:
-        if self._busy:        # setting position.max below may move position.value: draw once, not twice
-            return
-        self._busy = True
+        self.panel_input, self.panel_output = ImagePanel(), ImagePanel()
+        self.panel_photo = ImagePanel(fmt="jpeg", max_side=260)
         try:
-            super().update(change)
-        finally:
-            self._busy = False
+            self._fit_position()
+        except ValueError:
+            pass                                   # draw() shows the message
+        self.watch(self.n, self.k, self.padding, self.stride, self.dilation, then=self._fit_position)
+        self.watch(self.position)
+        self.layout([[self.n, self.k, self.padding], [self.stride, self.dilation, self.position], self.info],
+                    [[self.panel_input, self.panel_output, self.panel_photo]])
 
-    def _photo_output(self, k, p, s, d):
-        key = (k, p, s, d)
-        if key not in self._photo_cache:
-            self._photo_cache.clear()          # keep one result: the photo is large
-            self._photo_cache[key] = conv2d(self.photo, box_blur(k), padding=p, stride=s, dilation=d)
-        return self._photo_cache[key]
+    def _settings(self):
+        return tuple(c.value for c in (self.n, self.k, self.padding, self.stride, self.dilation))
+
+    def _fit_position(self, change=None):
+        """One highlighted window per output pixel: the position slider ends at the last one."""
+        try:
+            t = tiling(*self._settings())
+        except ValueError:
+            self.info.value = ""
+            raise
+        self.position.max = t["out"] * t["out"] - 1
 
     def draw(self) -> None:
-        n, k, p, s, d = (c.value for c in (self.n, self.k, self.padding, self.stride, self.dilation))
+        n, k, p, s, d = self._settings()
         try:
             t = tiling(n, k, p, s, d)
         except ValueError as exc:
@@ -108,62 +96,52 @@ class PaddingStrideExplorer(Explorer):
             raise ValueError(str(exc)) from None
         self.tiles, self.out_size = t, t["out"]
         out, span, padded = t["out"], t["span"], t["padded"]
-        self.position.max = out * out - 1
         pos = min(self.position.value, out * out - 1)
         i, j = divmod(pos, out)
         self.info.value = self._formula_html(n, k, p, s, d, t)
-
-        fig = self.figure
-        fig.clear()
-        ax_in, ax_out, ax_photo = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.25, 1, 1.1]})
+        cell = max(10, min(36, 330 // max(padded, out)))
 
         # 1. the padded input: zeros grey, pixels white, every window's centre, one window highlighted
-        mask = np.zeros((padded, padded))
-        mask[p : p + n, p : p + n] = 1
-        ax_in.imshow(mask, cmap=_PAD_CMAP, vmin=0, vmax=1)
-        _grid(ax_in, padded, padded)
+        colors = np.empty((padded, padded, 3), np.uint8)
+        colors[:] = _ZERO
+        colors[p : p + n, p : p + n] = _PIXEL
+        canvas = CellCanvas(colors, cell=cell, grid="#888888")
         if t["leftover"]:
-            c0 = t["covered"] - 0.5
-            for rect in (Rectangle((c0, -0.5), t["leftover"], padded), Rectangle((-0.5, c0), padded, t["leftover"])):
-                rect.set(facecolor=_LEFTOVER, alpha=0.25, edgecolor="none")
-                ax_in.add_patch(rect)
-        centres = np.arange(out) * s + (span - 1) / 2
-        cy, cx = np.meshgrid(centres, centres, indexing="ij")
-        ax_in.scatter(cx.ravel(), cy.ravel(), s=12, color=_WINDOW, alpha=0.35, linewidths=0)
-        r0, c0 = i * s, j * s
-        for m in range(k):
-            for q in range(k):
-                ax_in.add_patch(Rectangle((c0 + q * d - 0.5, r0 + m * d - 0.5), 1, 1,
-                                          facecolor=_WINDOW, alpha=0.45, edgecolor="none"))
-        ax_in.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), span, span, fill=False, edgecolor=_WINDOW, linewidth=2.5))
+            c0, left = t["covered"], t["leftover"]
+            canvas.shade(0, c0, padded, left, color=(214, 39, 40), alpha=0.25)
+            canvas.shade(c0, 0, left, c0, color=(214, 39, 40), alpha=0.25)
         if padded <= 12:
             for r in range(padded):
                 for c in range(padded):
                     if not (p <= r < p + n and p <= c < p + n):
-                        ax_in.text(c, r, "0", ha="center", va="center", fontsize=8, color="#555555")
-        ax_in.set_title(f"padded input {padded}x{padded} ({n}x{n} + {p} zero(s) per side)\n"
-                        f"dots: the {out * out} window centres"
-                        + ("; red: never covered" if t["leftover"] else ""), fontsize=10)
+                        canvas.text(r, c, "0", color="#555555", size=max(8, min(12, cell // 3)))
+        centres = np.arange(out) * s + (span - 1) / 2 + 0.5
+        for cy in centres:
+            for cx in centres:
+                canvas.dot(cy, cx, radius=max(2, cell // 8), color=_WINDOW, alpha=0.35)
+        r0, c0 = i * s, j * s
+        for m in range(k):
+            for q in range(k):
+                canvas.shade(r0 + m * d, c0 + q * d, color=_WINDOW, alpha=0.45)
+        canvas.box(r0, c0, span, span, color=_WINDOW, width=3)
+        self.panel_input.show_canvas(canvas)
+        self.panel_input.title = (f"padded input {padded}x{padded} ({n}x{n} + {p} zero(s) per side)\n"
+                                  f"dots: the {out * out} window centres"
+                                  + ("; red: never covered" if t["leftover"] else ""))
 
-        # 2. the output grid, the highlighted window's output pixel filled in
-        grid = np.zeros((out, out))
-        grid[i, j] = 1
-        ax_out.imshow(grid, cmap=ListedColormap(["#ffffff", _WINDOW]), vmin=0, vmax=1)
-        _grid(ax_out, out, out)
-        ax_out.set_xlim(-0.5, max(out, padded) - 0.5)
-        ax_out.set_ylim(max(out, padded) - 0.5, -0.5)   # same cell size as the input panel
-        ax_out.set_title(f"output {out}x{out}\nhighlighted: row {i}, column {j}", fontsize=10)
-        for spine in ax_out.spines.values():
-            spine.set_visible(False)
+        # 2. the output grid (same cell size as the input), the highlighted window's output pixel filled in
+        grid = np.full((out, out, 3), 255, np.uint8)
+        grid[i, j] = _WINDOW
+        self.panel_output.show_canvas(CellCanvas(grid, cell=cell, grid="#888888"))
+        self.panel_output.title = f"output {out}x{out}\nhighlighted: row {i}, column {j}"
 
-        # 3. the same settings on the photo (a k x k box blur)
-        res = self._photo_output(k, p, s, d)
-        self.photo_out_shape = res.shape
-        ax_photo.imshow(res, cmap="gray")
-        ax_photo.set_xticks([])
-        ax_photo.set_yticks([])
-        ax_photo.set_title(f"photo {self.photo.shape[0]}x{self.photo.shape[1]} -> {res.shape[0]}x{res.shape[1]}\n"
-                           f"({k}x{k} box blur, same p, s, d)", fontsize=10)
+        # 3. the same settings on the photo (a k x k box blur): computed again only when they change
+        if self.panel_photo.changed(k, p, s, d):
+            res = conv2d(self.photo, box_blur(k), padding=p, stride=s, dilation=d)
+            self.photo_out_shape = res.shape
+            self.panel_photo.show(res, "gray")
+            self.panel_photo.title = (f"photo {self.photo.shape[0]}x{self.photo.shape[1]} -> "
+                                      f"{res.shape[0]}x{res.shape[1]}\n({k}x{k} box blur, same p, s, d)")
 
     @staticmethod
     def _formula_html(n, k, p, s, d, t) -> str:
@@ -198,20 +176,24 @@ class ReceptiveFieldExplorer(Explorer):
     """
 
     OUT = 5
+    CELL = 22
 
     def __init__(self, layers=2, row=2, col=2):
-        super().__init__(figsize=(11, 3.8))
-        opts = dict(continuous_update=False, style={"description_width": "initial"})
+        super().__init__()
+        opts = dict(style={"description_width": "initial"})
         self.layers = widgets.IntSlider(value=layers, min=1, max=3, description="3x3 layers", **opts)
         self.row = widgets.IntSlider(value=row, min=0, max=self.OUT - 1, description="output row", **opts)
         self.col = widgets.IntSlider(value=col, min=0, max=self.OUT - 1, description="output column", **opts)
         self.field = self.field_size = None
-        self._finish([widgets.HBox([self.layers, self.row, self.col])])
-        for c in (self.layers, self.row, self.col):
-            c.observe(self.update, names="value")
+        self.heading = widgets.HTML()
+        self.panels = [ImagePanel() for _ in range(4)]
+        self.watch(self.layers, self.row, self.col)
+        self.layout([[self.layers, self.row, self.col]], [self.heading, self.panels])
 
     def draw(self) -> None:
         L, i, j = self.layers.value, self.row.value, self.col.value
+        if not (1 <= L <= 3 and 0 <= i < self.OUT and 0 <= j < self.OUT):
+            raise ValueError(f"choose 1 to 3 layers and an output pixel inside the {self.OUT}x{self.OUT} output.")
         # Walk back from the output: each 3x3 layer spreads a pixel's dependence over its 3x3 window.
         maps = [np.zeros((self.OUT, self.OUT))]
         maps[0][i, j] = 1
@@ -220,17 +202,19 @@ class ReceptiveFieldExplorer(Explorer):
         self.field = maps[0]
         rows, cols = np.nonzero(self.field)
         self.field_size = int(rows.max() - rows.min() + 1)
-        fig = self.figure
-        fig.clear()
-        axes = fig.subplots(1, L + 1, gridspec_kw={"width_ratios": [m.shape[0] for m in maps]})
         names = ["input"] + [f"after conv {q}" for q in range(1, L)] + ["output"]
-        for ax, m, name in zip(axes, maps, names):
-            ax.imshow(m > 0, cmap=ListedColormap(["#ffffff", "#9ecae1"]), vmin=0, vmax=1)
-            _grid(ax, *m.shape)
+        for q, panel in enumerate(self.panels):
+            panel.hide(q > L)
+        for panel, m, name in zip(self.panels, maps, names):
+            colors = np.where((m > 0)[..., None], np.array(_FIELD, np.uint8), np.uint8(255)).astype(np.uint8)
+            if m is maps[-1]:
+                colors[i, j] = _WINDOW
+            canvas = CellCanvas(colors, cell=self.CELL, grid="#888888")
             if m is maps[0]:
                 for r, c in zip(rows, cols):
-                    ax.text(c, r, f"{int(m[r, c])}", ha="center", va="center", fontsize=8)
-            ax.set_title(f"{name} {m.shape[0]}x{m.shape[1]}", fontsize=10)
-        axes[-1].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=_WINDOW, edgecolor="none"))
-        fig.suptitle(f"output pixel ({i}, {j}) depends on a {self.field_size}x{self.field_size} region of the input "
-                     f"(1 + 2 x {L}); numbers: paths from each input pixel", fontsize=11)
+                    canvas.text(r, c, f"{int(m[r, c])}", size=10)
+            panel.show_canvas(canvas)
+            panel.title = f"{name} {m.shape[0]}x{m.shape[1]}"
+        self.heading.value = (f'<div style="font-size:14px">output pixel ({i}, {j}) depends on a '
+                              f"{self.field_size}x{self.field_size} region of the input (1 + 2 x {L}); "
+                              "numbers: paths from each input pixel</div>")

@@ -2,7 +2,8 @@
 
 The feature map is drawn with a diverging colour map centred on zero (blue negative, white zero, red
 positive), so the negative responses that ReLU removes are visible. Upload your own picture with the
-upload button (PNG or JPEG; it is made gray and shrunk to at most 512 pixels a side).
+upload button (PNG or JPEG; it is made gray and shrunk to at most 512 pixels a side), or pass one:
+``KernelPlayground(load_image("my_photo.jpg", gray=True, max_side=512))``.
 """
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ import numpy as np
 from ..conv import conv2d
 from ..images import load_image, sample_photo
 from ..kernels import PRESETS
-from ._base import Explorer
-from .pixels import shrink_for_display
+from ._base import Explorer, error_html
+from .panels import ColorBar, ImagePanel, fit_side
 
 __all__ = ["KernelPlayground", "uploaded_files"]
 
 CUSTOM = "custom (edit the numbers)"
+
+#: Shown under the upload button. Colab's FileUpload drops files of 1 MB or more (ipywidgets issue 3452).
+UPLOAD_NOTE = ("PNG or JPEG. In Colab, files of 1 MB or more do not arrive (a known FileUpload limit): "
+               "shrink the file, or upload it to the Files pane and pass it in: "
+               "<code>KernelPlayground(load_image(\"photo.jpg\", gray=True, max_side=512))</code>.")
 
 
 def uploaded_files(value) -> list[tuple[str, bytes]]:
@@ -59,119 +65,116 @@ class KernelPlayground(Explorer):
     Controls (attributes): ``preset`` (Dropdown of helpers.kernels.PRESETS), ``size`` (3 or 5),
     ``cells`` (the size x size grid of FloatText, row by row), ``bias`` (FloatSlider), ``relu``
     (Checkbox), ``upload`` (FileUpload). Results: ``image`` (the gray picture, float), ``kernel`` and
-    ``feature_map`` (= relu(helpers.conv2d(image, kernel) + bias) if relu is on).
+    ``feature_map`` (= relu(helpers.conv2d(image, kernel) + bias) if relu is on), ``color_limit``.
+    Panels: ``photo`` and ``map`` (with its colour bar ``map_colorbar``).
     """
 
-    png_compress_level = 3
     MAX = 5
+    SIDE = 360            # pixels of the longer side of each picture: what a notebook column shows
 
     def __init__(self, image=None, preset="Sobel x (vertical edges)", size=3):
-        super().__init__(figsize=(10, 4.2))
-        self._hold = False
+        super().__init__()
         self.image_name = "Grace Hopper (sample photo)" if image is None else "your image"
-        self.image = np.asarray(sample_photo(gray=True) if image is None else image, dtype=np.float32)
-        if self.image.ndim != 2:
-            raise ValueError(f"the playground works on a gray image (H, W), got shape {self.image.shape}. "
-                             "Use helpers.images.to_gray first.")
+        self.image = self._checked(sample_photo(gray=True) if image is None else image)
         self.preset = widgets.Dropdown(options=[*PRESETS, CUSTOM], value=preset, description="preset")
         self.size = widgets.Dropdown(options=[("3x3", 3), ("5x5", 5)], value=size, description="kernel")
         self.bias = widgets.FloatSlider(value=0.0, min=-100.0, max=100.0, step=5.0, description="bias b")
         self.relu = widgets.Checkbox(value=False, description="ReLU: max(0, \u00b7)")
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your image")
+        self.upload_note = widgets.HTML(f'<div style="font-size:11px;max-width:330px;line-height:1.3">'
+                                        f"{UPLOAD_NOTE}</div>")
         self.cells = [[widgets.FloatText(value=0.0, layout=widgets.Layout(width="70px")) for _ in range(self.MAX)]
                       for _ in range(self.MAX)]
         self.grid = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
-        for row in self.cells:
-            for cell in row:
-                cell.observe(self._cell_edited, names="value")
-        self.preset.observe(self._preset_chosen, names="value")
-        self.size.observe(self._preset_chosen, names="value")
-        self.upload.observe(self._uploaded, names="value")
 
-        self.ax_image, self.ax_map = self.figure.subplots(1, 2)
-        small = shrink_for_display(self.image)
-        self._shown_image = self.ax_image.imshow(small, cmap="gray", vmin=0, vmax=255)
-        self._map = self.ax_map.imshow(np.zeros_like(small), cmap="RdBu_r", vmin=-1, vmax=1)
-        self.figure.colorbar(self._map, ax=self.ax_map, shrink=0.9, extend="both",
-                             label="response (blue < 0 < red; saturates)")
-        for ax in (self.ax_image, self.ax_map):
-            ax.set_xticks([])
-            ax.set_yticks([])
+        self.photo = ImagePanel(fmt="jpeg", max_side=self.SIDE)
+        self.map_colorbar = ColorBar("RdBu_r", -1, 1, label="response (blue < 0 < red; saturates)", height=240)
+        self.map = ImagePanel(fmt="jpeg", max_side=self.SIDE, colorbar=self.map_colorbar)
+
         self._set_kernel(preset_kernel(preset, size))
-        self._finish([
-            widgets.HBox([self.preset, self.size]),
-            widgets.HBox([self.grid, widgets.VBox([self.bias, self.relu, self.upload])]),
-        ])
-        self.figure.set_layout_engine(None)       # keep the positions found once: redraws draw once
-        for c in (self.bias, self.relu):          # inside boxes, so _finish did not see them
-            c.observe(self.update, names="value")
+        self.watch(self.preset, self.size, then=self._preset_chosen)
+        self.watch(*(c for r in self.cells for c in r), then=self._cell_edited)
+        self.watch(self.bias, self.relu)
+        self.upload.observe(self._uploaded, names="value")
+        self._show_photo()
+        self.layout([[self.preset, self.size],
+                     [self.grid, widgets.VBox([self.bias, self.relu, self.upload, self.upload_note])]],
+                    [[self.photo, self.map]])
 
     # -- controls -------------------------------------------------------------------------------------
-    def update(self, change=None):
-        if not self._hold:
-            super().update(change)
+    @staticmethod
+    def _checked(image) -> np.ndarray:
+        image = np.asarray(image, dtype=np.float32)
+        if image.ndim != 2:
+            raise ValueError(f"the playground works on a gray image (H, W), got shape {image.shape}. "
+                             "Use helpers.images.to_gray first.")
+        return image
 
     def _set_kernel(self, kernel):
-        """Show ``kernel`` in the grid (resizing it) without a redraw per cell."""
+        """Show ``kernel`` in the grid (resizing it); the caller holds the redraw."""
         n = kernel.shape[0]
-        self._hold = True
+        self._setting = True
         try:
             for r in range(n):
                 for c in range(n):
                     self.cells[r][c].value = float(kernel[r, c])
-            self.grid.children = [self.cells[r][c] for r in range(n) for c in range(n)]
-            self.grid.layout.grid_template_columns = f"repeat({n}, 72px)"
         finally:
-            self._hold = False
+            self._setting = False
+        self.grid.children = [self.cells[r][c] for r in range(n) for c in range(n)]
+        self.grid.layout.grid_template_columns = f"repeat({n}, 72px)"
 
     def _preset_chosen(self, change=None):
         if self.preset.value == CUSTOM:
             if change is not None and change["owner"] is self.size:
                 self._set_kernel(self._read_grid(self.size.value))
-            self.update()
             return
-        try:
-            kernel = preset_kernel(self.preset.value, self.size.value)
-        except ValueError as exc:
-            self.message.value = f'<span style="color:#b00020">&#9888; {exc}</span>'
-            return
-        self._set_kernel(kernel)
-        self.update()
+        self._set_kernel(preset_kernel(self.preset.value, self.size.value))   # ValueError: shown as a message
 
     def _cell_edited(self, change):
-        if self._hold:
-            return
-        if self.preset.value != CUSTOM:
-            self._hold = True
+        if not getattr(self, "_setting", False) and self.preset.value != CUSTOM:
             self.preset.value = CUSTOM             # the numbers are no longer the preset's
-            self._hold = False
-        self.update()
 
     def _uploaded(self, change):
         self.use_upload(change["new"])
 
     def use_upload(self, value):
-        """Load the picture in a FileUpload value (ipywidgets 7 dict or 8 tuple) and redraw."""
-        files = uploaded_files(value)
+        """Load the picture in a FileUpload value (ipywidgets 7 dict or 8 tuple) and redraw.
+
+        A file that is not an image (empty, truncated, another format) gives a message, not an error.
+        """
+        try:
+            files = uploaded_files(value)
+        except (KeyError, TypeError, AttributeError) as exc:
+            self.message.value = error_html(f"the upload could not be read ({exc!r}). Try another file.")
+            return
         if not files:
             return
         name, content = files[-1]
+        if not content:
+            self.message.value = error_html(f"{name} is empty (0 bytes). In Colab, files of 1 MB or more arrive "
+                                            "empty: shrink the file or use load_image(path).")
+            return
         try:
             image = load_image(content, gray=True, max_side=512)
-        except ValueError as exc:
-            self.message.value = f'<span style="color:#b00020">&#9888; {name}: {exc}</span>'
+        except Exception as exc:          # ValueError, cv2.error, ...: any file we cannot decode
+            self.message.value = error_html(f"{name}: could not read it as an image ({str(exc).strip()[:200]}). "
+                                            "Use a PNG or JPEG file.")
+            return
+        if min(image.shape) < self.MAX:
+            self.message.value = error_html(f"{name} is only {image.shape[0]}x{image.shape[1]} pixels: use a picture "
+                                            f"of at least {self.MAX}x{self.MAX}.")
             return
         self.set_image(image, name)
 
     def set_image(self, image, name="your image"):
         """Use another gray image (H, W) and redraw."""
-        image = np.asarray(image, dtype=np.float32)
-        if image.ndim != 2:
-            raise ValueError(f"expected a gray image (H, W), got shape {image.shape}.")
-        self.image, self.image_name = image, name
-        self._shown_image.set_data(shrink_for_display(image))
-        self._shown_image.set_extent((-0.5, image.shape[1] - 0.5, image.shape[0] - 0.5, -0.5))
+        self.image, self.image_name = self._checked(image), name
+        self._show_photo()
         self.update()
+
+    def _show_photo(self):
+        self.photo.show(self.image, "gray", 0, 255)
+        self.photo.title = f"{self.image_name}: {self.image.shape[0]}x{self.image.shape[1]}"
 
     def _read_grid(self, n):
         return np.array([[self.cells[r][c].value for c in range(n)] for r in range(n)], dtype=float)
@@ -184,20 +187,30 @@ class KernelPlayground(Explorer):
             raise ValueError("every kernel cell needs a number.")
         if min(self.image.shape) < n:
             raise ValueError(f"the image {self.image.shape} is smaller than the {n}x{n} kernel.")
+        big = float(np.finfo(np.float32).max)
+        # the largest response the kernel can give on this image: checked before convolving, so a kernel
+        # near float32's limit gives this message rather than infinite pixels and overflow warnings
+        bound = float(np.abs(kernel).sum()) * float(np.abs(self.image).max()) + abs(self.bias.value)
+        if bound > big:
+            raise ValueError(f"with these kernel values (largest |value| {np.abs(kernel).max():.3g}) and bias, "
+                             f"responses could reach {bound:.3g}, beyond float32's largest number ({big:.3g}): "
+                             "the feature map would overflow to infinity. Use smaller numbers.")
         self.kernel = kernel
-        fmap = conv2d(self.image, kernel.astype(np.float32)) + np.float32(self.bias.value)
-        if self.relu.value:
-            fmap = np.maximum(fmap, 0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            fmap = conv2d(self.image, kernel.astype(np.float32)) + np.float32(self.bias.value)
+            if self.relu.value:
+                fmap = np.maximum(fmap, 0)
+        if not np.all(np.isfinite(fmap)):
+            raise ValueError("the feature map overflows float32 (some responses are infinite or NaN): the kernel "
+                             f"values are too large (largest |value| {np.abs(kernel).max():.3g}). Use smaller numbers.")
         self.feature_map = fmap
-        shown = shrink_for_display(fmap)                         # drawn smaller; coordinates stay in pixels
+        small = fit_side(fmap, self.SIDE)                # the pixels the screen shows; coordinates stay in pixels
         # Colours centred on zero, saturating at the 99.5th percentile of |response|: a few extreme pixels
         # would otherwise wash everything else out to white.
-        lim = float(np.percentile(np.abs(shown), 99.5)) or float(np.abs(fmap).max()) or 1.0
+        lim = float(np.percentile(np.abs(small), 99.5)) or float(np.abs(fmap).max()) or 1.0
         self.color_limit = lim
-        self._map.set_data(shown)
-        self._map.set_extent((-0.5, fmap.shape[1] - 0.5, fmap.shape[0] - 0.5, -0.5))
-        self._map.set_clim(-lim, lim)
-        self.ax_image.set_title(f"{self.image_name}: {self.image.shape[0]}x{self.image.shape[1]}", fontsize=10)
+        self.map_colorbar.set_limits(-lim, lim)
+        self.map.show(small, "RdBu_r", -lim, lim)
         what = f"relu(conv + {self.bias.value:g})" if self.relu.value else f"conv + {self.bias.value:g}"
-        self.ax_map.set_title(f"{what}: {fmap.shape[0]}x{fmap.shape[1]}, "
-                              f"min {fmap.min():.4g}, max {fmap.max():.4g}", fontsize=10)
+        self.map.title = (f"{what}: {fmap.shape[0]}x{fmap.shape[1]}, "
+                          f"min {fmap.min():.4g}, max {fmap.max():.4g}")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.patches import Rectangle
 
 from ..conv import conv2d
 from ..images import load_sample, sample_photo
 from ..kernels import sobel_x
 from ..pooling import pool2d
 from ._base import Explorer
+from .panels import CellCanvas, ImagePanel, colorize
 
 __all__ = ["PoolingExplorer", "EXAMPLE_4X4", "EXAMPLE_6X6", "shift_right", "unchanged_fraction"]
 
@@ -64,15 +64,17 @@ class PoolingExplorer(Explorer):
     Controls: ``source`` (Dropdown), ``size``, ``stride``, ``mode`` ("max" or "avg") and ``shift``
     (pixels to the right). After each redraw: ``x``, ``pooled``, ``shifted``, ``pooled_shifted``, and
     ``unchanged`` / ``raw_unchanged``: :func:`unchanged_fraction` of the pooled outputs and of the raw
-    inputs before and after the shift.
+    inputs before and after the shift. Panels: ``panel_input``, ``panel_pooled``, ``panel_shifted``,
+    ``panel_pooled_shifted``.
     """
 
     SOURCES = ("worked example 4x4", "example 6x6", "MNIST digit 28x28", "Sobel map of the photo 148x126")
+    SIDE = 240            # about how many pixels each panel is wide
 
     def __init__(self, source="worked example 4x4", size=2, stride=2, mode="max", shift=0):
-        super().__init__(figsize=(12, 3.7))
+        super().__init__()
         self._inputs = {}
-        opts = dict(continuous_update=False, style={"description_width": "initial"})
+        opts = dict(style={"description_width": "initial"})
         self.source = widgets.Dropdown(options=list(self.SOURCES), value=source, description="input")
         self.size = widgets.IntSlider(value=size, min=1, max=4, description="window", **opts)
         self.stride = widgets.IntSlider(value=stride, min=1, max=4, description="stride", **opts)
@@ -81,11 +83,11 @@ class PoolingExplorer(Explorer):
         self.info = widgets.HTML(value="")
         self.x = self.pooled = self.shifted = self.pooled_shifted = None
         self.unchanged = self.raw_unchanged = None
-        # Controls go in boxes: _finish observes only widgets with a value, and info must not trigger redraws.
-        self._finish([widgets.HBox([self.source, self.mode]), widgets.HBox([self.size, self.stride, self.shift]),
-                      widgets.HBox([self.info])])
-        for c in (self.source, self.size, self.stride, self.mode, self.shift):
-            c.observe(self.update, names="value")
+        self.panel_input, self.panel_pooled, self.panel_shifted, self.panel_pooled_shifted = (
+            ImagePanel() for _ in range(4))
+        self.watch(self.source, self.size, self.stride, self.mode, self.shift)
+        self.layout([[self.source, self.mode], [self.size, self.stride, self.shift], self.info],
+                    [[self.panel_input, self.panel_pooled, self.panel_shifted, self.panel_pooled_shifted]])
 
     def _input(self, name) -> np.ndarray:
         if name not in self._inputs:
@@ -121,36 +123,45 @@ class PoolingExplorer(Explorer):
                f"against {self.raw_unchanged:.0%} of the raw pixels (counting only non-zero positions)."
                if shift else ". Move the shift slider to test robustness to small shifts.")
         )
-
-        fig = self.figure
-        fig.clear()
-        axes = fig.subplots(1, 4)
         vmax = float(max(x.max(), 1e-9))
+        cell = max(2, min(48, self.SIDE // max(x.shape)))
         changed = ~np.isclose(self.pooled, self.pooled_shifted)
-        panels = [
-            (x, f"input {x.shape[0]}x{x.shape[1]}", True),
-            (self.pooled, f"{mode} pooled {oh}x{ow}", False),
-            (self.shifted, f"input shifted right by {shift}", True),
-            (self.pooled_shifted, f"its {mode} pooled output\n(red: differs, {self.unchanged:.0%} same)", False),
-        ]
-        for ax, (img, title, is_input) in zip(axes, panels):
-            ax.imshow(img, cmap="viridis", vmin=0, vmax=vmax)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(title, fontsize=10)
-            if img.shape[0] <= 8 and img.shape[1] <= 8:
-                for (r, c), v in np.ndenumerate(img):
-                    ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=9,
-                            color="white" if v < 0.6 * vmax else "black")
-            if is_input and oh * ow <= 64:
+        key = (self.source.value, size, stride, mode)
+        if self.panel_input.changed(*key):
+            self.panel_input.show_canvas(self._canvas(x, vmax, cell, windows=(size, stride, oh, ow)))
+            self.panel_input.title = f"input {x.shape[0]}x{x.shape[1]}"
+        if self.panel_pooled.changed(*key):
+            self.panel_pooled.show_canvas(self._canvas(self.pooled, vmax, cell * stride))
+            self.panel_pooled.title = f"{mode} pooled {oh}x{ow}"
+        if self.panel_shifted.changed(*key, shift):
+            self.panel_shifted.show_canvas(self._canvas(self.shifted, vmax, cell, windows=(size, stride, oh, ow)))
+            self.panel_shifted.title = f"input shifted right by {shift}"
+        if self.panel_pooled_shifted.changed(*key, shift):
+            differs = changed if shift else None
+            canvas = self._canvas(self.pooled_shifted, vmax, cell * stride,
+                                  tint=differs if oh * ow > 400 else None)      # many cells: tint them red
+            if differs is not None and oh * ow <= 400:
+                for r, c in zip(*np.nonzero(differs)):
+                    canvas.box(r, c, color=(230, 0, 0), width=2)                # few cells: frame them
+            self.panel_pooled_shifted.show_canvas(canvas)
+            self.panel_pooled_shifted.title = f"its {mode} pooled output\n(red: differs, {self.unchanged:.0%} same)"
+
+    @staticmethod
+    def _canvas(img, vmax, cell, windows=None, tint=None) -> CellCanvas:
+        """The values as viridis cells (numbers written on small grids), with the pooling windows outlined
+        and the cells where ``tint`` is True blended with red."""
+        colors = colorize(img, "viridis", 0, vmax)
+        if tint is not None:
+            colors[tint] = (0.45 * np.array([255, 40, 0]) + 0.55 * colors[tint]).astype(np.uint8)
+        canvas = CellCanvas(colors, cell=cell, grid="#a0a0a0" if cell >= 12 else None)
+        if img.shape[0] <= 8 and img.shape[1] <= 8:
+            canvas.values(img, colors, fmt="{:g}", size=max(9, min(16, cell // 3)))
+        if windows is not None:
+            size, stride, oh, ow = windows
+            if oh * ow <= 64:
                 for i in range(oh):
                     for j in range(ow):
-                        first = i == 0 and j == 0
-                        ax.add_patch(Rectangle((j * stride - 0.5, i * stride - 0.5), size, size, fill=False,
-                                               edgecolor="#ff7f0e" if first else "white",
-                                               linewidth=2.5 if first else 1, alpha=1 if first else 0.7))
-        if shift and changed.any() and oh * ow <= 400:
-            for r, c in zip(*np.nonzero(changed)):
-                axes[3].add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
-        if changed.any() and oh * ow > 400:
-            axes[3].imshow(np.ma.masked_where(~changed, changed), cmap="autumn", alpha=0.35)
+                        if i or j:
+                            canvas.box(i * stride, j * stride, size, size, color=(255, 255, 255, 220), width=2)
+                canvas.box(0, 0, size, size, color=(255, 127, 14), width=3)     # the first window
+        return canvas

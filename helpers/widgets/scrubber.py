@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
-from matplotlib.patches import Rectangle
 
 from ..conv import conv2d
 from ..kernels import sobel_x
 from ._base import Explorer
-from .pixels import annotate_values
+from .panels import CellCanvas, ColorBar, ImagePanel, colorize
 
 __all__ = ["ConvolutionScrubber", "default_scrubber_image"]
+
+GOLD = (255, 190, 0)
 
 
 def default_scrubber_image() -> np.ndarray:
@@ -30,7 +31,13 @@ def _fmt(values) -> str:
     """A format that shows whole numbers exactly, and anything else with 3 significant digits."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
-    return "{:.0f}" if np.allclose(v, np.round(v)) else "{:.3g}"
+    return "{:.0f}" if np.allclose(v, np.round(v)) and (v.size == 0 or np.abs(v).max() < 1e6) else "{:.3g}"
+
+
+def _limit(values) -> float:
+    v = np.abs(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    return max(float(v.max()) if v.size else 0.0, 1e-12)
 
 
 class ConvolutionScrubber(Explorer):
@@ -42,10 +49,8 @@ class ConvolutionScrubber(Explorer):
     map, as helpers.conv2d computes it) and ``partial`` (the map filled in up to ``step``, NaN after).
     """
 
-    png_compress_level = 3
-
     def __init__(self, image=None, kernel=None, step=0):
-        super().__init__(figsize=(13, 3.1))
+        super().__init__()
         image = default_scrubber_image() if image is None else image
         kernel = sobel_x() if kernel is None else kernel
         self.image = np.asarray(image, dtype=float)
@@ -56,44 +61,50 @@ class ConvolutionScrubber(Explorer):
         if max(self.image.shape) > 12:
             raise ValueError(f"the scrubber writes every value on its cell, so the image can be at most 12x12; "
                              f"got {self.image.shape}. Crop it, e.g. image[:8, :8].")
-        self.feature_map = conv2d(self.image, self.kernel)           # raises a clear error if the kernel is too big
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.feature_map = conv2d(self.image, self.kernel)    # raises a clear error if the kernel is too big
         n_steps = self.feature_map.size
         self.step = widgets.IntSlider(value=min(step, n_steps - 1), min=0, max=n_steps - 1, description="step")
 
-        axes = self.figure.subplots(1, 5, gridspec_kw={"width_ratios": [1, 1, 1, 1, 1.15]})
-        self.ax_image, self.ax_patch, self.ax_kernel, self.ax_products, self.ax_output = axes
         kh, kw = self.kernel.shape
-        lim = max(np.abs(self.kernel).max(), 1e-12)
-        self.ax_image.imshow(self.image, cmap="gray")
-        annotate_values(self.ax_image, self.image, fmt=_fmt(self.image), fontsize=8)
-        self.ax_image.set_title(f"image {self.image.shape[0]}x{self.image.shape[1]}", fontsize=10)
-        self._frame = Rectangle((0, 0), kw, kh, fill=False, edgecolor="gold", linewidth=3)
-        self.ax_image.add_patch(self._frame)
-        self.ax_kernel.imshow(self.kernel, cmap="RdBu_r", vmin=-lim, vmax=lim)
-        annotate_values(self.ax_kernel, self.kernel, fmt=_fmt(self.kernel), fontsize=10,
-                        cmap_values=-np.abs(self.kernel), vmin=-lim, vmax=0)
-        self.ax_kernel.set_title("kernel", fontsize=10)
-        lo, hi = float(self.image.min()), float(self.image.max())
-        self._patch = self.ax_patch.imshow(np.zeros((kh, kw)), cmap="gray", vmin=lo, vmax=hi if hi > lo else lo + 1)
-        self._products = self.ax_products.imshow(np.zeros((kh, kw)), cmap="RdBu_r")
-        out_lim = max(np.abs(self.feature_map).max(), 1e-12)
-        self._partial = self.ax_output.imshow(np.full(self.feature_map.shape, np.nan), cmap="RdBu_r",
-                                              vmin=-out_lim, vmax=out_lim)
-        self._out_frame = Rectangle((0, 0), 1, 1, fill=False, edgecolor="gold", linewidth=3)
-        self.ax_output.add_patch(self._out_frame)
-        self.figure.colorbar(self._partial, ax=self.ax_output, shrink=0.8)
-        for ax in axes:
-            ax.set_xticks([])
-            ax.set_yticks([])
-        self._texts = {"patch": [], "products": [], "output": []}
-        self._finish([self.step])
-        self.figure.set_layout_engine(None)       # keep the positions found once: redraws draw once
+        self.cell = max(22, min(32, 230 // max(self.image.shape)))     # five panels side by side fit 900 px
+        self._fmt_image = _fmt(self.image)
+        finite = self.image[np.isfinite(self.image)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        self._image_limits = (lo, hi if hi > lo else lo + 1)
+        self._image_colors = colorize(self.image, "gray", *self._image_limits)
+        self._kernel_lim = _limit(self.kernel)
+        self._out_lim = _limit(self.feature_map)
+
+        self.panel_image = ImagePanel(f"image {self.image.shape[0]}x{self.image.shape[1]}")
+        self.panel_patch = ImagePanel()
+        self.panel_kernel = ImagePanel("kernel")
+        self.panel_products = ImagePanel("patch \u00d7 kernel")
+        self.output_colorbar = ColorBar("RdBu_r", -self._out_lim, self._out_lim,
+                                        height=max(80, self.cell * self.feature_map.shape[0]))
+        self.panel_output = ImagePanel(colorbar=self.output_colorbar)
+        kcolors = colorize(self.kernel, "RdBu_r", -self._kernel_lim, self._kernel_lim)
+        self.panel_kernel.show_canvas(CellCanvas(kcolors, cell=self._big_cell(kh, kw))
+                                      .values(self.kernel, kcolors, fmt=_fmt(self.kernel)))
+        self.watch(self.step)
+        self.layout([self.step], [[self.panel_image, self.panel_patch, self.panel_kernel, self.panel_products,
+                                   self.panel_output]])
+
+    @staticmethod
+    def _big_cell(h, w):
+        return max(28, min(40, 120 // max(h, w)))
 
     def draw(self):
         s = self.step.value
         oh, ow = self.feature_map.shape
         if not 0 <= s < oh * ow:
             raise ValueError(f"step must be between 0 and {oh * ow - 1} (the output has {oh}x{ow} pixels), got {s}.")
+        if not (np.all(np.isfinite(self.image)) and np.all(np.isfinite(self.kernel))):
+            raise ValueError("the image or the kernel holds NaN or infinite values: give numbers.")
+        if not np.all(np.isfinite(self.feature_map)):
+            raise ValueError("the products overflow: some sums are infinite or NaN (largest |kernel value| "
+                             f"{np.abs(self.kernel).max():.3g}, largest |pixel| {np.abs(self.image).max():.3g}). "
+                             "Use smaller numbers.")
         i, j = divmod(s, ow)
         kh, kw = self.kernel.shape
         self.position = (i, j)
@@ -103,22 +114,19 @@ class ConvolutionScrubber(Explorer):
         self.partial = np.full(self.feature_map.shape, np.nan)
         self.partial.flat[: s + 1] = self.feature_map.flat[: s + 1]
 
-        self._frame.set_xy((j - 0.5, i - 0.5))
-        self._patch.set_data(self.patch)
-        t = self._texts
-        t["patch"] = annotate_values(self.ax_patch, self.patch, fmt=_fmt(self.image), texts=t["patch"], fontsize=10,
-                                     vmin=self._patch.norm.vmin, vmax=self._patch.norm.vmax)
-        self.ax_patch.set_title(f"patch at ({i}, {j})", fontsize=10)
-        lim = max(np.abs(self.products).max(), 1e-12)
-        self._products.set_data(self.products)
-        self._products.set_clim(-lim, lim)
+        if not hasattr(self, "_image_canvas"):          # the image and its values: drawn once
+            self._image_canvas = (CellCanvas(self._image_colors, cell=self.cell)
+                                  .values(self.image, self._image_colors, fmt=self._fmt_image))
+        self.panel_image.show_canvas(self._image_canvas.copy().box(i, j, kh, kw, color=GOLD, width=3))
+        big = self._big_cell(kh, kw)
+        pcolors = colorize(self.patch, "gray", *self._image_limits)
+        self.panel_patch.show_canvas(CellCanvas(pcolors, cell=big).values(self.patch, pcolors, fmt=self._fmt_image))
+        self.panel_patch.title = f"patch at ({i}, {j})"
+        lim = _limit(self.products)
         fmt = _fmt(np.concatenate([self.products.ravel(), self.feature_map.ravel()]))
-        t["products"] = annotate_values(self.ax_products, self.products, fmt=fmt, texts=t["products"], fontsize=10,
-                                        cmap_values=-np.abs(self.products), vmin=-lim, vmax=0)
-        self.ax_products.set_title("patch \u00d7 kernel", fontsize=10)
-        self._partial.set_data(self.partial)
-        lim_out = self._partial.norm.vmax
-        t["output"] = annotate_values(self.ax_output, self.partial, fmt=fmt, texts=t["output"], fontsize=9,
-                                      cmap_values=-np.abs(self.partial), vmin=-lim_out, vmax=0)
-        self._out_frame.set_xy((j - 0.5, i - 0.5))
-        self.ax_output.set_title(f"output[{i}, {j}] = sum = {fmt.format(self.value)}", fontsize=10)
+        qcolors = colorize(self.products, "RdBu_r", -lim, lim)
+        self.panel_products.show_canvas(CellCanvas(qcolors, cell=big).values(self.products, qcolors, fmt=fmt))
+        ocolors = colorize(self.partial, "RdBu_r", -self._out_lim, self._out_lim)
+        self.panel_output.show_canvas(CellCanvas(ocolors, cell=self.cell).values(self.partial, ocolors, fmt=fmt)
+                                      .box(i, j, color=GOLD, width=3))
+        self.panel_output.title = f"output[{i}, {j}] = sum = {fmt.format(self.value)}"

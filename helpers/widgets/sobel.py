@@ -3,7 +3,7 @@
 Top row: Gx (the vertical-edge response), Gy (the horizontal-edge response), the gradient magnitude
 sqrt(Gx^2 + Gy^2). Bottom row: the gradient direction (shown only where the edge is strong enough),
 the edges (magnitude above the threshold), and the difference between helpers.conv2d and cv2.Sobel
-for the chosen border handling.
+for the chosen border handling. The top row does not depend on the controls: it is drawn once.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..conv import conv2d
 from ..images import sample_photo
 from ..kernels import sobel_x, sobel_y
 from ._base import Explorer
-from .pixels import shrink_for_display
+from .panels import ColorBar, ImagePanel, fit_side
 
 __all__ = ["SobelExplorer", "BORDERS"]
 
@@ -34,11 +34,11 @@ class SobelExplorer(Explorer):
     ``cv2_gx`` (cv2.Sobel in x with the chosen border), ``max_difference`` (max |gx - cv2_gx|).
     """
 
-    png_compress_level = 3
     CORNER = 24          # side of the corner shown magnified in the helpers-vs-cv2 panel
+    SIDE = 230           # pixels of the longer side of each picture: three panels fit a notebook column
 
     def __init__(self, image=None, threshold=0.2):
-        super().__init__(figsize=(11, 7))
+        super().__init__()
         self.image = np.asarray(sample_photo(gray=True) if image is None else image, dtype=np.float32)
         if self.image.ndim != 2 or min(self.image.shape) < 3:
             raise ValueError(f"the Sobel explorer needs a gray image (H, W) of at least 3x3, got {self.image.shape}.")
@@ -52,35 +52,32 @@ class SobelExplorer(Explorer):
         self.gy = conv2d(self.image, sobel_y(), padding="same")
         self.magnitude = np.hypot(self.gx, self.gy)
         self.direction = np.degrees(np.arctan2(self.gy, self.gx))
+        self._small_direction = fit_side(self.direction, self.SIDE, nearest=True)
+        self._small_magnitude = fit_side(self.magnitude, self.SIDE, nearest=True)
         self._cv2_border = None
 
-        axes = self.figure.subplots(2, 3)
-        (self.ax_gx, self.ax_gy, self.ax_mag), (self.ax_dir, self.ax_edges, self.ax_diff) = axes
-        H, W = self.image.shape
-        extent = (-0.5, W - 0.5, H - 0.5, -0.5)
-
-        def show(ax, data, cmap, vmin, vmax, title, label):
-            im = ax.imshow(shrink_for_display(data), cmap=cmap, vmin=vmin, vmax=vmax, extent=extent)
-            ax.set_title(title, fontsize=10)
-            self.figure.colorbar(im, ax=ax, shrink=0.85, label=label)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            return im
+        def panel(title, cmap, vmin, vmax, label, fmt="jpeg"):
+            return ImagePanel(title, fmt=fmt, max_side=self.SIDE,
+                              colorbar=ColorBar(cmap, vmin, vmax, label=label, height=200))
 
         lim = float(np.percentile(np.abs(self.gx), 99.5)) or 1.0
-        show(self.ax_gx, self.gx, "RdBu_r", -lim, lim, "Gx = Sobel x: vertical edges", "dark\u2192bright: red")
-        show(self.ax_gy, self.gy, "RdBu_r", -lim, lim, "Gy = Sobel y: horizontal edges", "dark\u2192bright: red")
-        show(self.ax_mag, self.magnitude, "magma", 0, float(np.percentile(self.magnitude, 99.5)) or 1.0,
-             "magnitude \u221a(Gx\u00b2 + Gy\u00b2)", "edge strength")
-        self._dir = show(self.ax_dir, self.direction, "twilight", -180, 180, "direction",
-                         "arctan2(Gy, Gx) in degrees")
-        self._edges = show(self.ax_edges, np.zeros_like(self.image), "gray", 0, 1, "edges", "1 = edge, 0 = not")
-        corner = np.zeros((self.CORNER, self.CORNER))
-        self._diff = self.ax_diff.imshow(corner, cmap="magma", vmin=0, vmax=1)
-        self.figure.colorbar(self._diff, ax=self.ax_diff, shrink=0.85, label="|difference|")
-        self._finish([widgets.HBox([self.threshold, self.threshold_label]), self.border])
-        self.figure.set_layout_engine(None)       # keep the positions found once: redraws draw once
-        self.threshold.observe(self.update, names="value")   # it sits in an HBox
+        mag_lim = float(np.percentile(self.magnitude, 99.5)) or 1.0
+        self.panel_gx = panel("Gx = Sobel x: vertical edges", "RdBu_r", -lim, lim, "dark\u2192bright: red")
+        self.panel_gy = panel("Gy = Sobel y: horizontal edges", "RdBu_r", -lim, lim, "dark\u2192bright: red")
+        self.panel_mag = panel("magnitude \u221a(Gx\u00b2 + Gy\u00b2)", "magma", 0, mag_lim, "edge strength")
+        self.panel_gx.show(self.gx, "RdBu_r", -lim, lim)
+        self.panel_gy.show(self.gy, "RdBu_r", -lim, lim)
+        self.panel_mag.show(self.magnitude, "magma", 0, mag_lim)
+        self.panel_dir = panel("direction arctan2(Gy, Gx) of the edges", "twilight", -180, 180,
+                               "degrees; blank: no edge", fmt="png")
+        self.panel_edges = panel("edges", "gray", 0, 1, "1 = edge, 0 = not", fmt="png")
+        self.diff_colorbar = ColorBar("magma", 0, 1, label="|difference|", height=200)
+        self.panel_diff = ImagePanel(fmt="png", colorbar=self.diff_colorbar)
+
+        self.watch(self.threshold, self.border)
+        self.layout([[self.threshold, self.threshold_label], self.border],
+                    [[self.panel_gx, self.panel_gy, self.panel_mag],
+                     [self.panel_dir, self.panel_edges, self.panel_diff]])
 
     def _compare_with_cv2(self):
         import cv2
@@ -93,10 +90,11 @@ class SobelExplorer(Explorer):
         inner = np.abs(diff[1:-1, 1:-1]).max() if min(diff.shape) > 2 else 0.0
         # The differences sit in one-pixel lines along the border: show the top-left corner, magnified.
         corner = np.abs(diff[: self.CORNER, : self.CORNER])
-        self._diff.set_data(corner)
-        self._diff.set_clim(0, max(float(corner.max()), 1e-6))
-        self.ax_diff.set_title(f"|helpers \u2212 cv2| in Gx, top-left {self.CORNER}x{self.CORNER}\n"
-                               f"max {self.max_difference:.4g} (away from the border: {inner:.2g})", fontsize=10)
+        top = max(float(corner.max()), 1e-6)
+        self.diff_colorbar.set_limits(0, top)
+        self.panel_diff.show(corner, "magma", 0, top, scale=max(1, 200 // max(corner.shape)))
+        self.panel_diff.title = (f"|helpers \u2212 cv2| in Gx, top-left {corner.shape[0]}x{corner.shape[1]}\n"
+                                 f"max {self.max_difference:.4g} (away from the border: {inner:.2g})")
 
     def draw(self):
         t = self.threshold.value
@@ -106,7 +104,8 @@ class SobelExplorer(Explorer):
             self._compare_with_cv2()
         level = t * float(self.magnitude.max())
         self.edges = self.magnitude > level
-        self._edges.set_data(shrink_for_display(self.edges.astype(np.float32)))
-        self.ax_edges.set_title(f"edges: magnitude > {level:.0f} ({self.edges.mean():.1%} of pixels)", fontsize=10)
-        self._dir.set_data(shrink_for_display(np.where(self.edges, self.direction, np.nan), nearest=True))
-        self.ax_dir.set_title("direction of the edges' gradient", fontsize=10)
+        # shrunk by area: a block that is partly edge is drawn gray, so thin edges do not vanish
+        self.panel_edges.show(self.edges.astype(np.float32), "gray", 0, 1)
+        small_edges = self._small_magnitude > level          # direction: every n-th pixel (angles do not average)
+        self.panel_edges.title = f"edges: magnitude > {level:.0f} ({self.edges.mean():.1%} of pixels)"
+        self.panel_dir.show(np.where(small_edges, self._small_direction, np.nan), "twilight", -180, 180)

@@ -1,15 +1,19 @@
-"""Argument checks shared by the convolution and pooling code.
+"""Checks of the arguments that the package's functions and layers are called with.
 
-Every error says which argument was wrong, what it was, and how to fix it, because the person reading
-it is usually a learner in the middle of a notebook.
+(Not to be confused with ``helpers.checks``, the self-checks of the notebooks' exercises.) Every error
+says which argument was wrong, what it was, and how to fix it, because the person reading it is usually
+a learner in the middle of a notebook.
 """
 from __future__ import annotations
 
 import numpy as np
 
 
-def as_real_array(a, name: str) -> np.ndarray:
-    """Return ``a`` as a numpy array of real numbers, or raise a TypeError/ValueError naming ``name``."""
+def as_real_array(a, name: str, empty_ok: bool = False) -> np.ndarray:
+    """Return ``a`` as a numpy array of real numbers, or raise a TypeError/ValueError naming ``name``.
+
+    ``empty_ok``: accept an array with no values (an empty batch), instead of calling it an error.
+    """
     arr = np.asarray(a)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(
@@ -20,7 +24,7 @@ def as_real_array(a, name: str) -> np.ndarray:
         raise TypeError(
             f"{name} must hold real numbers, got complex dtype {arr.dtype}. Use np.real({name}) or np.abs({name})."
         )
-    if arr.size == 0:
+    if arr.size == 0 and not empty_ok:
         raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one value along every axis.")
     return arr
 
@@ -46,6 +50,15 @@ def pair(value, name: str) -> tuple[int, int]:
     ):
         return int(value[0]), int(value[1])
     raise TypeError(f"{name} must be an int or a pair of ints (rows, cols), got {value!r}.")
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an int of at least 1, or an error naming ``name`` (2.5, True and 0 are refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value!r}.")
+    return int(value)
 
 
 def positive_pair(value, name: str) -> tuple[int, int]:

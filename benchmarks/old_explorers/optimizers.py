@@ -1,0 +1,115 @@
+"""Optimisers on a 2-D loss surface (notebook 09): pick SGD, momentum or Adam, a learning rate and a
+momentum, and watch the path the weights take to the minimum (or away from it).
+
+:class:`OptimizerExplorer` draws the contours of the loss, the path of ``steps`` updates from a fixed
+start, and the loss at each step. The surfaces are quadratics L(w) = w.A.w / 2 with their minimum at
+(0, 0): a long narrow valley tilted by 30 degrees (curvature 25 across, 1 along, as in the notebook)
+and a round bowl.
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+
+from ._base import Explorer
+
+__all__ = ["OptimizerExplorer", "SURFACES", "optimizer_path"]
+
+
+def _tilted(curvatures, degrees):
+    a = np.deg2rad(degrees)
+    R = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return R @ np.diag(curvatures) @ R.T
+
+
+#: name -> the matrix A of the quadratic loss L(w) = w.A.w / 2
+SURFACES = {"narrow valley": _tilted([1.0, 25.0], 30), "round bowl": _tilted([4.0, 4.0], 0)}
+START = np.array([-4.0, 2.5])
+_LIMIT = 1e6          # a path beyond this distance has diverged: stop drawing it
+
+
+def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: int = 50, start=START,
+                   beta2: float = 0.999, eps: float = 1e-8) -> np.ndarray:
+    """The points (steps + 1, 2) visited by ``optimizer`` ("SGD", "momentum" or "Adam") on L(w) = w.A.w / 2.
+
+    Adam uses ``momentum`` as its beta1. A path that runs away (beyond 1e6) stops there.
+    """
+    if optimizer not in ("SGD", "momentum", "Adam"):
+        raise ValueError(f"optimizer must be 'SGD', 'momentum' or 'Adam', got {optimizer!r}.")
+    if not lr > 0:
+        raise ValueError(f"the learning rate must be positive, got {lr!r}.")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+    w = np.array(start, dtype=float)
+    v, m, s = np.zeros(2), np.zeros(2), np.zeros(2)
+    path = [w]
+    for t in range(1, steps + 1):
+        g = A @ w
+        if optimizer == "SGD":
+            w = w - lr * g
+        elif optimizer == "momentum":
+            v = momentum * v - lr * g
+            w = w + v
+        else:
+            m = momentum * m + (1 - momentum) * g
+            s = beta2 * s + (1 - beta2) * g * g
+            w = w - lr * (m / (1 - momentum**t)) / (np.sqrt(s / (1 - beta2**t)) + eps)
+        path.append(w)
+        if not np.all(np.isfinite(w)) or np.abs(w).max() > _LIMIT:
+            break
+    return np.array(path)
+
+
+class OptimizerExplorer(Explorer):
+    """Controls: ``optimizer`` (Dropdown), ``lr`` (log slider), ``momentum``, ``steps``, ``surface``.
+
+    After each redraw: ``path`` (the points visited), ``losses`` (the loss at each point),
+    ``diverged`` (True if the path ran away) and ``info`` (an HTML line with the final loss).
+    """
+
+    def __init__(self, optimizer: str = "SGD", lr: float = 0.05, momentum: float = 0.9, steps: int = 50,
+                 surface: str = "narrow valley"):
+        super().__init__(figsize=(10, 4))
+        opts = dict(continuous_update=False, style={"description_width": "initial"})
+        self.optimizer = widgets.Dropdown(options=["SGD", "momentum", "Adam"], value=optimizer, description="optimiser")
+        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0.5, step=0.05, readout_format=".3g",
+                                         description="learning rate", **opts)
+        self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
+                                            description="momentum (Adam: beta1)", **opts)
+        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", **opts)
+        self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface")
+        self.info = widgets.HTML(value="")
+        self.path = self.losses = None
+        self.diverged = False
+        g0, g1 = np.meshgrid(np.linspace(-5, 5, 161), np.linspace(-3.5, 3.5, 121))
+        self._grid = (g0, g1, np.stack([g0, g1], axis=-1))
+        self._finish([widgets.HBox([self.optimizer, self.surface, self.steps]),
+                      widgets.HBox([self.lr, self.momentum]), self.info])
+        for c in (self.optimizer, self.lr, self.momentum, self.steps, self.surface):   # inside boxes: observe here
+            c.observe(self.update, names="value")
+
+    def draw(self) -> None:
+        A = SURFACES[self.surface.value]
+        name = self.optimizer.value
+        self.path = optimizer_path(A, name, self.lr.value, self.momentum.value, self.steps.value)
+        self.losses = 0.5 * np.einsum("ni,ij,nj->n", self.path, A, self.path)
+        self.diverged = len(self.path) < self.steps.value + 1 or self.losses[-1] > self.losses[0]
+        g0, g1, grid = self._grid
+        surface = 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid)
+
+        fig = self.figure
+        fig.clear()
+        ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
+        ax.contour(g0, g1, surface, levels=np.geomspace(0.05, 150, 14), cmap="Greys", linewidths=0.8)
+        ax.plot(self.path[:, 0], self.path[:, 1], ".-", color="C0", ms=4, lw=1)
+        ax.plot(*START, "ko")
+        ax.plot(0, 0, "k*", ms=12)
+        ax.set(xlim=(-5, 5), ylim=(-3.5, 3.5), aspect="equal", xlabel="w[0]", ylabel="w[1]",
+               title=f"{name}: {len(self.path) - 1} steps")
+        bx.semilogy(np.maximum(self.losses, 1e-30), color="C0")
+        bx.set(xlabel="step", ylabel="loss (log scale)", title="loss at each step")
+        bx.grid(alpha=0.3)
+        verdict = "diverged: the loss grew" if self.diverged else f"final loss {self.losses[-1]:.3g}"
+        self.info.value = (f"<b>{name}</b>, learning rate {self.lr.value:.3g}"
+                           + (f", momentum {self.momentum.value:.2f}" if name != "SGD" else "")
+                           + f": {verdict}")

@@ -1,0 +1,157 @@
+"""Pooling, drawn: window size, stride, max or average, and what a small shift of the input changes.
+
+:class:`PoolingExplorer` pools the worked examples of notebook 05 (values on the cells), an MNIST digit
+or a Sobel feature map of the photo, then shifts the input right by a few pixels and counts how much
+of the pooled output stays the same.
+"""
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from helpers.conv import conv2d
+from helpers.images import load_sample, sample_photo
+from helpers.kernels import sobel_x
+from helpers.pooling import pool2d
+
+from ._base import Explorer
+
+__all__ = ["PoolingExplorer", "EXAMPLE_4X4", "EXAMPLE_6X6", "shift_right", "unchanged_fraction"]
+
+#: The worked example of notebook 05: 2x2 max pooling gives [[9, 7], [8, 8]].
+EXAMPLE_4X4 = np.array([[2, 5, 6, 1], [9, 3, 7, 3], [8, 5, 7, 8], [6, 6, 1, 1]])
+#: A 6x6 image whose top-left 3x3 window holds 1, 0, 4, 8, 2, 5, 20, 13, 25 (its maximum is 25).
+EXAMPLE_6X6 = np.array([
+    [1, 0, 4, 7, 3, 9],
+    [8, 2, 5, 1, 12, 6],
+    [20, 13, 25, 4, 0, 2],
+    [3, 11, 6, 2, 8, 15],
+    [9, 4, 1, 18, 5, 7],
+    [0, 10, 3, 6, 14, 2],
+])
+
+
+def shift_right(x, pixels: int) -> np.ndarray:
+    """Move an image (..., H, W) ``pixels`` columns to the right; zeros come in on the left."""
+    x = np.asarray(x)
+    out = np.zeros_like(x)
+    if pixels < x.shape[-1]:
+        out[..., pixels:] = x[..., : x.shape[-1] - pixels]
+    return out
+
+
+def unchanged_fraction(a, b) -> float:
+    """Of the positions where ``a`` or ``b`` is non-zero, the fraction where they are equal (0..1).
+
+    Background zeros that stay zero are left out: every metric looks good on an empty background.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    active = (a != 0) | (b != 0)
+    if not active.any():
+        return 1.0
+    return float((np.isclose(a, b) & active).sum() / active.sum())
+
+
+def _sobel_map() -> np.ndarray:
+    """A real feature map: the ReLU of the vertical-edge Sobel response of the photo, at a quarter size."""
+    small = pool2d(sample_photo(gray=True).astype(np.float32), 4, mode="avg")       # 150 x 128
+    return np.maximum(conv2d(small, sobel_x()), 0)
+
+
+class PoolingExplorer(Explorer):
+    """Window size, stride and max/average on a choice of inputs, and the effect of shifting the input.
+
+    Controls: ``source`` (Dropdown), ``size``, ``stride``, ``mode`` ("max" or "avg") and ``shift``
+    (pixels to the right). After each redraw: ``x``, ``pooled``, ``shifted``, ``pooled_shifted``, and
+    ``unchanged`` / ``raw_unchanged``: :func:`unchanged_fraction` of the pooled outputs and of the raw
+    inputs before and after the shift.
+    """
+
+    SOURCES = ("worked example 4x4", "example 6x6", "MNIST digit 28x28", "Sobel map of the photo 148x126")
+
+    def __init__(self, source="worked example 4x4", size=2, stride=2, mode="max", shift=0):
+        super().__init__(figsize=(12, 3.7))
+        self._inputs = {}
+        opts = dict(continuous_update=False, style={"description_width": "initial"})
+        self.source = widgets.Dropdown(options=list(self.SOURCES), value=source, description="input")
+        self.size = widgets.IntSlider(value=size, min=1, max=4, description="window", **opts)
+        self.stride = widgets.IntSlider(value=stride, min=1, max=4, description="stride", **opts)
+        self.mode = widgets.ToggleButtons(options=["max", "avg"], value=mode, description="pooling")
+        self.shift = widgets.IntSlider(value=shift, min=0, max=3, description="shift input right by", **opts)
+        self.info = widgets.HTML(value="")
+        self.x = self.pooled = self.shifted = self.pooled_shifted = None
+        self.unchanged = self.raw_unchanged = None
+        # Controls go in boxes: _finish observes only widgets with a value, and info must not trigger redraws.
+        self._finish([widgets.HBox([self.source, self.mode]), widgets.HBox([self.size, self.stride, self.shift]),
+                      widgets.HBox([self.info])])
+        for c in (self.source, self.size, self.stride, self.mode, self.shift):
+            c.observe(self.update, names="value")
+
+    def _input(self, name) -> np.ndarray:
+        if name not in self._inputs:
+            if name == self.SOURCES[0]:
+                x = EXAMPLE_4X4
+            elif name == self.SOURCES[1]:
+                x = EXAMPLE_6X6
+            elif name == self.SOURCES[2]:
+                x = load_sample("mnist_sample")["images"][0]
+            else:
+                x = _sobel_map()
+            self._inputs[name] = np.asarray(x, dtype=np.float32)
+        return self._inputs[name]
+
+    def draw(self) -> None:
+        x = self._input(self.source.value)
+        size, stride, mode, shift = self.size.value, self.stride.value, self.mode.value, self.shift.value
+        if size > min(x.shape):
+            raise ValueError(f"a {size}x{size} window does not fit in the {x.shape[0]}x{x.shape[1]} input.")
+        self.x = x
+        self.pooled = pool2d(x, size, stride, mode)
+        self.shifted = shift_right(x, shift)
+        self.pooled_shifted = pool2d(self.shifted, size, stride, mode)
+        self.unchanged = unchanged_fraction(self.pooled, self.pooled_shifted)
+        self.raw_unchanged = unchanged_fraction(x, self.shifted)
+        oh, ow = self.pooled.shape
+        dropped = (x.shape[0] - ((oh - 1) * stride + size), x.shape[1] - ((ow - 1) * stride + size))
+        self.info.value = (
+            f"{x.shape[0]}x{x.shape[1]} -> <b>{oh}x{ow}</b> with a {size}x{size} window and stride {stride}"
+            + (f" (the last {dropped[0]} row(s) / {dropped[1]} column(s) fit no window and are dropped)"
+               if any(dropped) else "")
+            + (f".<br>Shift by {shift} pixel(s): <b>{self.unchanged:.0%}</b> of the pooled values stay the same, "
+               f"against {self.raw_unchanged:.0%} of the raw pixels (counting only non-zero positions)."
+               if shift else ". Move the shift slider to test robustness to small shifts.")
+        )
+
+        fig = self.figure
+        fig.clear()
+        axes = fig.subplots(1, 4)
+        vmax = float(max(x.max(), 1e-9))
+        changed = ~np.isclose(self.pooled, self.pooled_shifted)
+        panels = [
+            (x, f"input {x.shape[0]}x{x.shape[1]}", True),
+            (self.pooled, f"{mode} pooled {oh}x{ow}", False),
+            (self.shifted, f"input shifted right by {shift}", True),
+            (self.pooled_shifted, f"its {mode} pooled output\n(red: differs, {self.unchanged:.0%} same)", False),
+        ]
+        for ax, (img, title, is_input) in zip(axes, panels):
+            ax.imshow(img, cmap="viridis", vmin=0, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(title, fontsize=10)
+            if img.shape[0] <= 8 and img.shape[1] <= 8:
+                for (r, c), v in np.ndenumerate(img):
+                    ax.text(c, r, f"{v:g}", ha="center", va="center", fontsize=9,
+                            color="white" if v < 0.6 * vmax else "black")
+            if is_input and oh * ow <= 64:
+                for i in range(oh):
+                    for j in range(ow):
+                        first = i == 0 and j == 0
+                        ax.add_patch(Rectangle((j * stride - 0.5, i * stride - 0.5), size, size, fill=False,
+                                               edgecolor="#ff7f0e" if first else "white",
+                                               linewidth=2.5 if first else 1, alpha=1 if first else 0.7))
+        if shift and changed.any() and oh * ow <= 400:
+            for r, c in zip(*np.nonzero(changed)):
+                axes[3].add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
+        if changed.any() and oh * ow > 400:
+            axes[3].imshow(np.ma.masked_where(~changed, changed), cmap="autumn", alpha=0.35)

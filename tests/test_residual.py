@@ -1,0 +1,152 @@
+"""Residual blocks, global average pooling and the architectures of notebook 10.
+
+Backward passes are checked against centred finite differences in float64 (relative error below 1e-6).
+"""
+import numpy as np
+import pytest
+
+from helpers.gradcheck import check_layer, check_model
+from helpers.models import fashion_cnn, fashion_resnet, lenet5, multiply_adds
+from helpers.nn import Conv2D, Dense, GlobalAvgPool2D, ReLU, Residual, Sequential, SoftmaxCrossEntropy
+from helpers.optim import Adam
+from helpers.training import load_weights, save_weights
+
+TOL = 1e-6
+rng = np.random.default_rng(10)
+
+
+def _assert_small(errors, expected_keys):
+    assert set(errors) == set(expected_keys), sorted(errors)
+    for name, err in errors.items():
+        assert err < TOL, f"{name}: relative error {err:.2e}"
+
+
+def test_global_avg_pool_forward_and_gradient():
+    x = rng.standard_normal((2, 3, 4, 5))
+    np.testing.assert_allclose(GlobalAvgPool2D().forward(x), x.mean(axis=(2, 3)))
+    assert GlobalAvgPool2D().output_shape((7, 3, 4, 5)) == (7, 3)
+    _assert_small(check_layer(GlobalAvgPool2D(), x), ["x"])
+
+
+def test_global_avg_pool_rejects_vectors():
+    with pytest.raises(ValueError, match="feature maps"):
+        GlobalAvgPool2D().forward(np.zeros((2, 3)))
+
+
+def test_identity_residual_gradients():
+    block = Residual([Conv2D(3, 3, 3, padding=1, rng=1), ReLU(), Conv2D(3, 3, 3, padding=1, rng=2)])
+    _assert_small(check_layer(block, rng.standard_normal((2, 3, 5, 5))),
+                  ["x", "body0_W", "body0_b", "body2_W", "body2_b"])
+
+
+def test_projection_residual_gradients_without_final_relu():
+    block = Residual([Conv2D(3, 4, 3, stride=2, padding=1, rng=1), ReLU(), Conv2D(4, 4, 3, padding=1, rng=2)],
+                     shortcut=[Conv2D(3, 4, 1, stride=2, rng=3)], relu=False)
+    _assert_small(check_layer(block, rng.standard_normal((2, 3, 6, 6))),
+                  ["x", "body0_W", "body0_b", "body2_W", "body2_b", "short0_W", "short0_b"])
+
+
+def test_residual_forward_is_relu_of_body_plus_input():
+    a, b = Conv2D(2, 2, 3, padding=1, rng=4), Conv2D(2, 2, 3, padding=1, rng=5)
+    x = rng.standard_normal((3, 2, 6, 6)).astype(np.float32)
+    expected = np.maximum(b.forward(np.maximum(a.forward(x), 0)) + x, 0)
+    np.testing.assert_allclose(Residual([a, ReLU(), b]).forward(x), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_identity_path_passes_the_gradient_when_the_body_is_zero():
+    body = Conv2D(2, 2, 3, padding=1, rng=0)
+    body.params["W"][...] = 0
+    block = Residual([body], relu=False)
+    x = rng.standard_normal((2, 2, 4, 4)).astype(np.float32)
+    block.forward(x)
+    g = rng.standard_normal((2, 2, 4, 4)).astype(np.float32)
+    np.testing.assert_allclose(block.backward(g), g)
+
+
+def test_shapes_that_do_not_add_up_get_a_clear_error():
+    block = Residual([Conv2D(3, 4, 3, stride=2, padding=1, rng=0)])
+    with pytest.raises(ValueError, match="1x1 Conv2D"):
+        block.forward(np.zeros((1, 3, 8, 8), dtype=np.float32))
+    with pytest.raises(ValueError, match="at least one layer"):
+        Residual([])
+    with pytest.raises(TypeError, match="Layer objects"):
+        Residual([np.zeros(3)])
+
+
+def test_residual_inside_a_network_gradient_check_and_state_dict():
+    net = Sequential([
+        Conv2D(1, 3, 3, padding=1, rng=0), ReLU(),
+        Residual([Conv2D(3, 4, 3, stride=2, padding=1, rng=1), ReLU(), Conv2D(4, 4, 3, padding=1, rng=2)],
+                 shortcut=[Conv2D(3, 4, 1, stride=2, rng=3)]),
+        GlobalAvgPool2D(), Dense(4, 5, rng=4),
+    ])
+    errors = check_model(net, SoftmaxCrossEntropy(), rng.standard_normal((3, 1, 8, 8)), np.array([0, 1, 4]))
+    assert "2.short0_W" in errors and len(errors) == 10
+    assert max(errors.values()) < TOL, errors
+    assert all(k.count(".") == 1 for k in net.state_dict())
+
+
+def _blocks(net):
+    return [layer for layer in net.layers if isinstance(layer, Residual)]
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_optimizer_updates_the_layers_inside_a_block(tmp_path, batch_norm):
+    net = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1, zero_init=False, batch_norm=batch_norm)
+    x = rng.random((8, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 8)
+    inner = _blocks(net)[0].body[0]
+    before = inner.params["W"].copy()
+    loss = SoftmaxCrossEntropy()
+    opt = Adam(net.parameters(), lr=1e-2)
+    loss.forward(net.forward(x), y)
+    net.backward(loss.backward())
+    opt.step()
+    assert not np.allclose(inner.params["W"], before), "the optimizer did not reach the block's layers"
+    path = save_weights(tmp_path / "w.npz", net)
+    other = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=2, zero_init=False, batch_norm=batch_norm)
+    load_weights(path, other)
+    np.testing.assert_array_equal(_blocks(other)[0].body[0].params["W"], inner.params["W"])
+    np.testing.assert_allclose(other(x), net(x), rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm_statistics_inside_blocks_are_saved_and_loaded(tmp_path):
+    net = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1)
+    net.forward(rng.random((8, 1, 28, 28), dtype=np.float32), training=True)   # moves the running statistics
+    state = net.state_dict()
+    keys = [k for k in state if k.split(".")[1].startswith(("body", "short")) and k.endswith("running_mean")]
+    assert keys, sorted(state)
+    other = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1)
+    load_weights(save_weights(tmp_path / "w.npz", net), other)
+    for k in keys:
+        np.testing.assert_array_equal(other.state_dict()[k], state[k])
+        assert np.any(state[k] != 0), k
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_zero_init_makes_each_block_start_as_its_shortcut(batch_norm):
+    net = fashion_resnet(widths=(4,), blocks=(2,), seed=0, batch_norm=batch_norm)
+    x = rng.random((2, 1, 28, 28), dtype=np.float32)
+    stem = Sequential(net.layers[:net.layers.index(_blocks(net)[0])]).forward(x, training=False)
+    out = stem
+    for block in _blocks(net):
+        out = block.forward(out, training=False)
+    assert len(_blocks(net)) == 2
+    np.testing.assert_allclose(out, stem, atol=1e-6)
+
+
+def test_model_builders_shapes_parameters_and_multiply_adds():
+    lenet = lenet5()
+    assert lenet.shapes((1, 1, 28, 28))[-1][1] == (1, 10)
+    assert lenet.n_params == 61_706      # 156 + 2,416 + 48,120 + 10,164 + 850
+    assert sum(n for _, n in multiply_adds(lenet, (1, 28, 28))) == (
+        28 * 28 * 6 * 25 + 10 * 10 * 16 * 6 * 25 + 400 * 120 + 120 * 84 + 84 * 10)
+    cnn_rows = multiply_adds(fashion_cnn(), (1, 28, 28))
+    assert sum(n for _, n in cnn_rows) == 28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 1280
+    net = fashion_resnet(widths=(8, 16), blocks=(0, 1))
+    assert net.shapes((2, 1, 28, 28))[-1][1] == (2, 10)
+    # stem 28*28*8*9; block: 3x3 s2 8->16 and 3x3 16->16 at 14x14, 1x1 projection; dense 16*10
+    expected = 28 * 28 * 8 * 9 + 14 * 14 * 16 * (8 * 9 + 16 * 9 + 8) + 160
+    assert sum(n for _, n in multiply_adds(net, (1, 28, 28))) == expected
+    with pytest.raises(ValueError, match="one block count per width"):
+        fashion_resnet(widths=(8, 16), blocks=(1,))
