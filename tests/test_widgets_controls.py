@@ -306,3 +306,22 @@ def test_other_explorers_given_non_finite_or_huge_pixels_show_a_message(value):
         assert sobel.message.value == "" and np.isfinite(sobel.magnitude).all()
     else:
         assert "&#9888;" in sobel.message.value and "NaN" in sobel.message.value
+
+
+def test_the_how_to_example_at_the_top_of_the_base_works():
+    """The example new explorers are written from must run as printed."""
+    import re
+
+    import helpers.widgets._base as base
+
+    code = base.__doc__.split("::", 1)[1].split("The API", 1)[0]
+    code = "\n".join(line[4:] for line in code.splitlines())
+    code = re.sub(r"from \.\.(\w+) import", r"from helpers.\1 import", code)
+    code = re.sub(r"from \.(\w+) import", r"from helpers.widgets.\1 import", code)
+    namespace = {}
+    exec(compile(code, "how-to", "exec"), namespace)
+    ex = namespace["BlurExplorer"](np.tile(np.arange(40.0), (30, 1)))
+    before = pictures(ex), texts(ex)
+    ex.k.value = 7
+    assert ex.message.value == "" and pictures(ex) != before[0] and texts(ex) != before[1]
+    assert ex.controls == [ex.k]
