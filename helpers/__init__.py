@@ -10,12 +10,13 @@ Read it in the order the notebooks meet it:
     kernels.py    named kernels: identity, blur, sharpen, edge, emboss, Sobel         (02, 03)
     pooling.py    max and average pooling, and their backward pass                   (05)
     losses.py     softmax, log-softmax, cross-entropy                                 (06)
-    nn.py         layers with forward and backward passes, Sequential                 (07, 08)
-    optim.py      SGD with momentum, Adam                                             (07)
+    nn.py         layers with forward and backward passes, Sequential, BatchNorm      (07, 08, 09)
+    optim.py      SGD with momentum, Adam; AdamW, L2, step and cosine schedules        (07, 09)
     gradcheck.py  gradients checked against finite differences                        (07)
     datasets.py   MNIST and Fashion-MNIST: find, verify, download, parse              (07)
     training.py   the training loop, history, evaluation, saving weights              (07)
     models.py     the course's reference networks                                     (07, 08)
+    augment.py    data augmentation: random shifts and left-right flips of a batch    (09)
     interpret.py  inside a trained network: feature maps, top patches, occlusion, saliency (11)
     widgets/      one interactive explorer per notebook topic
     checks/       self-checks for the exercises

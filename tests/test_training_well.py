@@ -124,3 +124,23 @@ def test_improved_model_shapes_and_parameters():
     n_bn = sum(layer.n_params for layer in m.layers if "BatchNorm" in type(layer).__name__)
     assert m.n_params == base.n_params + n_bn == base.n_params + 2 * (32 + 64 + 128)
     assert isinstance(m.layers[1], BatchNorm2D)
+
+
+def test_shipped_improved_weights_classify_the_shipped_sample_and_carry_their_single_test_result():
+    """data/ carries what notebook 09's training run made; the notebook shows it when it does not train."""
+    from helpers.images import data_dir, load_sample
+    from helpers.training import History, evaluate, load_weights
+
+    sample = load_sample("fashion_mnist_sample")
+    model = fashion_cnn_bn(seed=0)
+    extra = load_weights(data_dir() / "fashion_improved_weights.npz", model)
+    assert np.any(model.layers[1].buffers["running_var"] != 1)          # trained statistics, not the initial ones
+    _, acc = evaluate(model, sample["images"], sample["labels"])
+    assert acc > 0.90, acc
+    assert float(extra["test_accuracy"]) >= 0.930
+    history = History.from_arrays(extra)
+    assert 1 <= int(extra["best_epoch"]) <= len(history.epoch) == len(extra["lr_by_epoch"])
+    assert history.val_acc[int(extra["best_epoch"]) - 1] == max(history.val_acc)
+    with np.load(data_dir() / "training_well_experiments.npz") as f:
+        names = {k.split("__")[0] for k in f.files}
+    assert {"optim0", "range", "schedule1", "ablation5", "init_He"} <= names

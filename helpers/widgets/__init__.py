@@ -2,6 +2,7 @@
 
 from .filters import FilterExplorer as FilterExplorer  # notebook 07
 from .inside import FeatureMapExplorer as FeatureMapExplorer  # notebook 11
+from .optimizers import OptimizerExplorer as OptimizerExplorer  # notebook 09
 from .padding_stride import PaddingStrideExplorer as PaddingStrideExplorer  # notebook 04
 from .padding_stride import ReceptiveFieldExplorer as ReceptiveFieldExplorer  # notebook 04
 from .pixels import PixelInspector as PixelInspector  # notebook 01

@@ -1,10 +1,11 @@
 """Optimisers on a 2-D loss surface (notebook 09): pick SGD, momentum or Adam, a learning rate and a
 momentum, and watch the path the weights take to the minimum (or away from it).
 
-:class:`OptimizerExplorer` draws the contours of the loss, the path of ``steps`` updates from a fixed
-start, and the loss at each step. The surfaces are quadratics L(w) = w.A.w / 2 with their minimum at
-(0, 0): a long narrow valley tilted by 30 degrees (curvature 25 across, 1 along, as in the notebook)
-and a round bowl.
+:class:`OptimizerExplorer` shows the contours of the loss with the path of ``steps`` updates from a
+fixed start, and the loss at each step. The surfaces are quadratics L(w) = w.A.w / 2 with their
+minimum at (0, 0): a long narrow valley tilted by 30 degrees (curvature 25 across, 1 along, as in the
+notebook) and a round bowl. The contours are drawn once per surface; each redraw paints the path over
+them.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 from ._base import Explorer
 from .panels import FigurePanel
 
-__all__ = ["OptimizerExplorer", "SURFACES", "optimizer_path"]
+__all__ = ["OptimizerExplorer", "SURFACES", "START", "optimizer_path"]
 
 
 def _tilted(curvatures, degrees):
@@ -26,8 +27,8 @@ def _tilted(curvatures, degrees):
 #: name -> the matrix A of the quadratic loss L(w) = w.A.w / 2
 SURFACES = {"narrow valley": _tilted([1.0, 25.0], 30), "round bowl": _tilted([4.0, 4.0], 0)}
 START = np.array([-4.0, 2.5])
-_LIMIT = 1e6          # a path beyond this distance has diverged: stop drawing it
-_LOSS_FLOOR = 1e-12   # losses below this are drawn on the bottom of the loss plot
+_LIMIT = 1e6          # a path beyond this distance has diverged: stop following it
+_XLIM, _YLIM = (-5.0, 5.0), (-3.5, 3.5)
 
 
 def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: int = 50, start=START,
@@ -66,9 +67,8 @@ class OptimizerExplorer(Explorer):
     """Controls: ``optimizer`` (Dropdown), ``lr`` (log slider), ``momentum``, ``steps``, ``surface``.
 
     After each redraw: ``path`` (the points visited), ``losses`` (the loss at each point),
-    ``diverged`` (True if the path ran away) and ``info`` (an HTML line with the final loss).
-    The contours are drawn once per surface, the loss axes once per number of steps (losses below 1e-12
-    sit on the bottom edge), and the path and the loss curve are painted over them.
+    ``diverged`` (True if the path ran away or ended higher than it started) and ``info`` (an HTML line
+    with the final loss).
     """
 
     def __init__(self, optimizer: str = "SGD", lr: float = 0.05, momentum: float = 0.9, steps: int = 50,
@@ -80,47 +80,35 @@ class OptimizerExplorer(Explorer):
                                          description="learning rate", **opts)
         self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
                                             description="momentum (Adam: beta1)", **opts)
-        # the loss axes are redrawn when the number of steps changes: that slider updates on release
-        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", continuous_update=False,
-                                       **opts)
+        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", **opts)
         self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface")
         self.info = widgets.HTML(value="")
         self.path = self.losses = None
         self.diverged = False
-        self.plot_path = FigurePanel(figsize=(5.2, 3.9))
-        self.plot_loss = FigurePanel(figsize=(3.9, 3.9))
-        self.ax_path = self.plot_path.figure.subplots()
-        self.ax_loss = self.plot_loss.figure.subplots()
-        self._frozen_surface = self._frozen_steps = None
+        self.contours = FigurePanel("paths from the start (dot) to the minimum (star)", figsize=(5.4, 4.0))
+        self.loss_plot = FigurePanel("loss at each step", figsize=(4.2, 4.0))
+        self._frozen_surface = None
         self.watch(self.optimizer, self.lr, self.momentum, self.steps, self.surface)
         self.layout([[self.optimizer, self.surface, self.steps], [self.lr, self.momentum], self.info],
-                    [[self.plot_path, self.plot_loss]])
+                    [[self.contours, self.loss_plot]])
 
-    def _freeze_surface(self, A) -> None:
-        """The contours of the loss, the start and the minimum: drawn once per surface."""
-        g0, g1 = np.meshgrid(np.linspace(-5, 5, 161), np.linspace(-3.5, 3.5, 121))
+    def _draw_contours(self, name):
+        """The static part of the left panel, drawn once per surface: contours, start and minimum."""
+        fig = self.contours.figure
+        fig.clear()
+        fig.set_layout_engine("constrained")
+        ax = fig.subplots()
+        g0, g1 = np.meshgrid(np.linspace(*_XLIM, 161), np.linspace(*_YLIM, 121))
         grid = np.stack([g0, g1], axis=-1)
-        ax = self.ax_path
-        ax.clear()
-        ax.contour(g0, g1, 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid), levels=np.geomspace(0.05, 150, 14),
-                   cmap="Greys", linewidths=0.8)
+        A = SURFACES[name]
+        ax.contour(g0, g1, 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid),
+                   levels=np.geomspace(0.05, 150, 14), cmap="Greys", linewidths=0.8)
         ax.plot(*START, "ko")
         ax.plot(0, 0, "k*", ms=12)
-        ax.set(xlim=(-5, 5), ylim=(-3.5, 3.5), aspect="equal", xlabel="w[0]", ylabel="w[1]")
-        self.plot_path.figure.set_layout_engine("constrained")
-        self.plot_path.freeze()
-        self._frozen_surface = self.surface.value
-
-    def _freeze_loss_axes(self, steps: int) -> None:
-        """Log-scale axes from the lowest loss shown (1e-12) to a diverged path's: drawn once per step count."""
-        bx = self.ax_loss
-        bx.clear()
-        bx.set_yscale("log")
-        bx.set(xlim=(0, steps), ylim=(_LOSS_FLOOR, 1e14), xlabel="step", ylabel="loss (log scale)")
-        bx.grid(alpha=0.3)
-        self.plot_loss.figure.set_layout_engine("constrained")
-        self.plot_loss.freeze()
-        self._frozen_steps = steps
+        ax.set(xlim=_XLIM, ylim=_YLIM, aspect="equal", xlabel="w[0]", ylabel="w[1]")
+        self._ax = ax
+        self.contours.freeze()
+        self._frozen_surface = name
 
     def draw(self) -> None:
         A = SURFACES[self.surface.value]
@@ -130,25 +118,23 @@ class OptimizerExplorer(Explorer):
         self.diverged = len(self.path) < self.steps.value + 1 or self.losses[-1] > self.losses[0]
 
         if self._frozen_surface != self.surface.value:
-            self._freeze_surface(A)
-        d = self.plot_path.paint(clip=self.ax_path)
-        shown = self.path[np.abs(self.path).max(axis=1) < 50]          # far outside the plot: not drawn
-        points = [self.plot_path.pixel(self.ax_path, x, y) for x, y in shown]
-        if len(points) > 1:
-            d.line(points, fill="#1f77b4", width=1)
-        for x, y in points:
-            d.ellipse([x - 2, y - 2, x + 2, y + 2], fill="#1f77b4")
-        self.plot_path.show()
-        self.plot_path.title = f"{name}: {len(self.path) - 1} steps"
+            self._draw_contours(self.surface.value)
+        d = self.contours.paint()
+        shown = np.clip(self.path, [-50, -50], [50, 50])           # far-away points: drawn off the panel
+        points = [self.contours.pixel(self._ax, x, y) for x, y in shown]
+        d.line(points, fill=(31, 119, 180, 255), width=2)
+        for px, py in points:
+            d.ellipse([px - 2.5, py - 2.5, px + 2.5, py + 2.5], fill=(31, 119, 180, 255))
+        self.contours.show()
+        self.contours.title = f"{name}: {len(self.path) - 1} steps from the start (dot) towards the minimum (star)"
 
-        if self._frozen_steps != self.steps.value:
-            self._freeze_loss_axes(self.steps.value)
-        d = self.plot_loss.paint(clip=self.ax_loss)
-        curve = np.clip(self.losses, _LOSS_FLOOR, 1e14)
-        d.line([self.plot_loss.pixel(self.ax_loss, k, v) for k, v in enumerate(curve)], fill="#1f77b4", width=2)
-        self.plot_loss.show()
-        self.plot_loss.title = "loss at each step" + (" (below 1e-12: on the bottom edge)"
-                                                      if self.losses.min() < _LOSS_FLOOR else "")
+        fig = self.loss_plot.figure
+        fig.clear()
+        bx = fig.subplots()
+        bx.semilogy(np.maximum(self.losses, 1e-30), color="C0")
+        bx.set(xlabel="step", ylabel="loss (log scale)")
+        bx.grid(alpha=0.3)
+        self.loss_plot.show()
         verdict = "diverged: the loss grew" if self.diverged else f"final loss {self.losses[-1]:.3g}"
         self.info.value = (f"<b>{name}</b>, learning rate {self.lr.value:.3g}"
                            + (f", momentum {self.momentum.value:.2f}" if name != "SGD" else "")
