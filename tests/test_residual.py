@@ -92,7 +92,7 @@ def _blocks(net):
 
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_optimizer_updates_the_layers_inside_a_block(tmp_path, batch_norm):
-    net = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1, zero_init=False, batch_norm=batch_norm)
+    net = fashion_resnet(stem=4, widths=(8, 8), blocks=(1, 1), dense=8, seed=1, zero_init=False, batch_norm=batch_norm)
     x = rng.random((8, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, 8)
     inner = _blocks(net)[0].body[0]
@@ -104,19 +104,20 @@ def test_optimizer_updates_the_layers_inside_a_block(tmp_path, batch_norm):
     opt.step()
     assert not np.allclose(inner.params["W"], before), "the optimizer did not reach the block's layers"
     path = save_weights(tmp_path / "w.npz", net)
-    other = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=2, zero_init=False, batch_norm=batch_norm)
+    other = fashion_resnet(stem=4, widths=(8, 8), blocks=(1, 1), dense=8, seed=2, zero_init=False,
+                           batch_norm=batch_norm)
     load_weights(path, other)
     np.testing.assert_array_equal(_blocks(other)[0].body[0].params["W"], inner.params["W"])
     np.testing.assert_allclose(other(x), net(x), rtol=1e-5, atol=1e-6)
 
 
 def test_batch_norm_statistics_inside_blocks_are_saved_and_loaded(tmp_path):
-    net = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1)
+    net = fashion_resnet(stem=4, widths=(8, 8), blocks=(1, 1), dense=8, seed=1)
     net.forward(rng.random((8, 1, 28, 28), dtype=np.float32), training=True)   # moves the running statistics
     state = net.state_dict()
     keys = [k for k in state if k.split(".")[1].startswith(("body", "short")) and k.endswith("running_mean")]
     assert keys, sorted(state)
-    other = fashion_resnet(widths=(4, 8), blocks=(1, 1), seed=1)
+    other = fashion_resnet(stem=4, widths=(8, 8), blocks=(1, 1), dense=8, seed=1)
     load_weights(save_weights(tmp_path / "w.npz", net), other)
     for k in keys:
         np.testing.assert_array_equal(other.state_dict()[k], state[k])
@@ -125,7 +126,7 @@ def test_batch_norm_statistics_inside_blocks_are_saved_and_loaded(tmp_path):
 
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_zero_init_makes_each_block_start_as_its_shortcut(batch_norm):
-    net = fashion_resnet(widths=(4,), blocks=(2,), seed=0, batch_norm=batch_norm)
+    net = fashion_resnet(stem=4, widths=(4,), blocks=(2,), seed=0, batch_norm=batch_norm)
     x = rng.random((2, 1, 28, 28), dtype=np.float32)
     stem = Sequential(net.layers[:net.layers.index(_blocks(net)[0])]).forward(x, training=False)
     out = stem
@@ -143,10 +144,13 @@ def test_model_builders_shapes_parameters_and_multiply_adds():
         28 * 28 * 6 * 25 + 10 * 10 * 16 * 6 * 25 + 400 * 120 + 120 * 84 + 84 * 10)
     cnn_rows = multiply_adds(fashion_cnn(), (1, 28, 28))
     assert sum(n for _, n in cnn_rows) == 28 * 28 * 32 * 9 + 14 * 14 * 64 * 32 * 9 + 3136 * 128 + 1280
-    net = fashion_resnet(widths=(8, 16), blocks=(0, 1))
+    net = fashion_resnet(stem=8, widths=(16,), blocks=(1,), dense=32)
     assert net.shapes((2, 1, 28, 28))[-1][1] == (2, 10)
-    # stem 28*28*8*9; block: 3x3 s2 8->16 and 3x3 16->16 at 14x14, 1x1 projection; dense 16*10
-    expected = 28 * 28 * 8 * 9 + 14 * 14 * 16 * (8 * 9 + 16 * 9 + 8) + 160
+    # stem 28*28*8*9; after pooling, one block at 14x14: 3x3 8->16, 3x3 16->16, 1x1 projection 8->16;
+    # then the head on the 14x14 maps: Dense 16*14*14 -> 32 and 32 -> 10
+    expected = 28 * 28 * 8 * 9 + 14 * 14 * 16 * (8 * 9 + 16 * 9 + 8) + 16 * 196 * 32 + 32 * 10
     assert sum(n for _, n in multiply_adds(net, (1, 28, 28))) == expected
+    gap = Sequential([Conv2D(1, 4, 3, padding=1), GlobalAvgPool2D(), Dense(4, 10)])
+    assert sum(n for _, n in multiply_adds(gap, (2, 1, 28, 28))) == 28 * 28 * 4 * 9 + 40
     with pytest.raises(ValueError, match="one block count per width"):
         fashion_resnet(widths=(8, 16), blocks=(1,))

@@ -107,7 +107,6 @@ def test_pooling_explorer_on_real_feature_maps():
     assert e.pooled.shape == (14, 14) and e.unchanged > e.raw_unchanged
     assert moved(e, e.source, PoolingExplorer.SOURCES[3])
     assert e.x.shape == (148, 126) and e.pooled.shape == (74, 63)
-    assert e.last_draw_seconds < 5
 
 
 def test_pooling_explorer_window_too_large_shows_a_message():

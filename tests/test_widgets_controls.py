@@ -285,3 +285,43 @@ def test_hold_redraws_once_and_watch_sees_controls_inside_boxes():
     assert "must not be negative" in ex.message.value
     ex.a.value = 0
     assert ex.message.value == "" and ex.controls == [ex.a, ex.b]
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, 3e38])
+def test_other_explorers_given_non_finite_or_huge_pixels_show_a_message(value):
+    """Pixels that are not numbers are refused with a clear error; pixels so large that a response
+    overflows float32 give a message in the widget, never an infinite or NaN picture."""
+    img = np.full((40, 36), 100.0, dtype=np.float32)
+    img[10:20, 10:20] = value
+    if np.isfinite(value):
+        play = KernelPlayground(img)                # Sobel x sums 4 x 3e38: beyond float32
+        assert "float32" in play.message.value
+    else:
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            KernelPlayground(img)
+        pad = PaddingStrideExplorer(n=8, k=3, padding=0, stride=2, photo=img)
+        assert "&#9888;" in pad.message.value and "NaN" in pad.message.value
+    sobel = SobelExplorer(img)
+    if np.isfinite(value):                          # Sobel works in float64: 1.2e39 is a number there
+        assert sobel.message.value == "" and np.isfinite(sobel.magnitude).all()
+    else:
+        assert "&#9888;" in sobel.message.value and "NaN" in sobel.message.value
+
+
+def test_the_how_to_example_at_the_top_of_the_base_works():
+    """The example new explorers are written from must run as printed."""
+    import re
+
+    import helpers.widgets._base as base
+
+    code = base.__doc__.split("::", 1)[1].split("The API", 1)[0]
+    code = "\n".join(line[4:] for line in code.splitlines())
+    code = re.sub(r"from \.\.(\w+) import", r"from helpers.\1 import", code)
+    code = re.sub(r"from \.(\w+) import", r"from helpers.widgets.\1 import", code)
+    namespace = {}
+    exec(compile(code, "how-to", "exec"), namespace)
+    ex = namespace["BlurExplorer"](np.tile(np.arange(40.0), (30, 1)))
+    before = pictures(ex), texts(ex)
+    ex.k.value = 7
+    assert ex.message.value == "" and pictures(ex) != before[0] and texts(ex) != before[1]
+    assert ex.controls == [ex.k]

@@ -3,6 +3,9 @@
 How to write an explorer (one short file; see pooling.py or filters.py for complete examples)::
 
     import ipywidgets as widgets
+
+    from ..conv import conv2d
+    from ..kernels import box_blur
     from ._base import Explorer
     from .panels import ColorBar, ImagePanel
 
@@ -37,10 +40,14 @@ The API (small and stable):
 - ``update()``: redraw now (what the watchers call). ``last_draw_seconds``: how long the last one took.
 - ``snapshot()``: what the learner sees, as data (every picture's bytes and every text): tests compare
   it before and after moving a control.
-- Panels (helpers.widgets.panels): ``ImagePanel`` (an array through a colour-map lookup table, a photo
-  as JPEG, or a :class:`CellCanvas` of cells with their values written on them), ``ColorBar`` (gradient
-  sent once, tick values as text), ``FigurePanel`` (a small matplotlib plot: static part drawn once,
-  moving parts painted onto its pixels). Titles and numbers are HTML, not pixels: cheap to change, sharp to read.
+- Panels (helpers.widgets.panels): ``ImagePanel`` (an array through a colour-map lookup table with
+  ``show(values, cmap, vmin, vmax)``, RGB pixels with ``show_rgb``, or a ``CellCanvas`` of cells with
+  their values written on them with ``show_canvas``; ``title`` is the text above it; ``if
+  panel.changed(*key):`` skips re-encoding a picture whose inputs did not change), ``ColorBar``
+  (gradient sent once, tick values as text: ``set_limits(vmin, vmax)``), ``FigurePanel`` (a small
+  matplotlib plot: ``freeze()`` its static part once, then ``paint()``, ``pixel(ax, x, y)`` and
+  ``show()`` per redraw; or ``show()`` alone to draw the whole figure). Titles and numbers are HTML,
+  not pixels: cheap to change, sharp to read.
 
 Why pictures in ipywidgets.Image, and not plt.show() in an Output widget: the picture is replaced in place
 (no flicker, no output that grows with each slider move), it looks the same in JupyterLab, Colab
@@ -67,9 +74,11 @@ def error_html(text: str) -> str:
 
 
 def row(items, **layout) -> widgets.Widget:
-    """Widgets side by side (wrapping when the screen is narrow); a single widget is returned as it is."""
+    """Widgets or panels side by side (wrapping when the screen is narrow); a single one is returned as it is."""
     if isinstance(items, widgets.Widget):
         return items
+    if hasattr(items, "widget"):                   # a panel
+        return items.widget
     items = [getattr(i, "widget", i) for i in items]
     return widgets.HBox(items, layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", **layout))
 

@@ -4,8 +4,8 @@ momentum, and watch the path the weights take to the minimum (or away from it).
 :class:`OptimizerExplorer` shows the contours of the loss with the path of ``steps`` updates from a
 fixed start, and the loss at each step. The surfaces are quadratics L(w) = w.A.w / 2 with their
 minimum at (0, 0): a long narrow valley tilted by 30 degrees (curvature 25 across, 1 along, as in the
-notebook) and a round bowl. The contours are drawn once per surface; each redraw paints the path over
-them.
+notebook) and a round bowl. The contours are drawn once per surface and the loss axes once per number
+of steps; each redraw paints the path and the loss curve over them.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def _tilted(curvatures, degrees):
 #: name -> the matrix A of the quadratic loss L(w) = w.A.w / 2
 SURFACES = {"narrow valley": _tilted([1.0, 25.0], 30), "round bowl": _tilted([4.0, 4.0], 0)}
 START = np.array([-4.0, 2.5])
+_LOSS_FLOOR, _LOSS_CEILING = 1e-12, 1e14   # the loss plot's range: a diverged path ends near the top
 _LIMIT = 1e6          # a path beyond this distance has diverged: stop following it
 _XLIM, _YLIM = (-5.0, 5.0), (-3.5, 3.5)
 
@@ -80,14 +81,16 @@ class OptimizerExplorer(Explorer):
                                          description="learning rate", **opts)
         self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
                                             description="momentum (Adam: beta1)", **opts)
-        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", **opts)
+        # the loss axes are drawn again when the number of steps changes: that slider updates on release
+        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", continuous_update=False,
+                                       **opts)
         self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface")
         self.info = widgets.HTML(value="")
         self.path = self.losses = None
         self.diverged = False
         self.contours = FigurePanel("paths from the start (dot) to the minimum (star)", figsize=(5.4, 4.0))
         self.loss_plot = FigurePanel("loss at each step", figsize=(4.2, 4.0))
-        self._frozen_surface = None
+        self._frozen_surface = self._frozen_steps = None
         self.watch(self.optimizer, self.lr, self.momentum, self.steps, self.surface)
         self.layout([[self.optimizer, self.surface, self.steps], [self.lr, self.momentum], self.info],
                     [[self.contours, self.loss_plot]])
@@ -110,6 +113,20 @@ class OptimizerExplorer(Explorer):
         self.contours.freeze()
         self._frozen_surface = name
 
+    def _draw_loss_axes(self, steps: int) -> None:
+        """The loss plot's axes, drawn once per number of steps: log scale from 1e-12 (lower losses sit on
+        the bottom edge) to what a diverged path reaches."""
+        fig = self.loss_plot.figure
+        fig.clear()
+        fig.set_layout_engine("constrained")
+        bx = fig.subplots()
+        bx.set_yscale("log")
+        bx.set(xlim=(0, steps), ylim=(_LOSS_FLOOR, _LOSS_CEILING), xlabel="step", ylabel="loss (log scale)")
+        bx.grid(alpha=0.3)
+        self._bx = bx
+        self.loss_plot.freeze()
+        self._frozen_steps = steps
+
     def draw(self) -> None:
         A = SURFACES[self.surface.value]
         name = self.optimizer.value
@@ -128,13 +145,14 @@ class OptimizerExplorer(Explorer):
         self.contours.show()
         self.contours.title = f"{name}: {len(self.path) - 1} steps from the start (dot) towards the minimum (star)"
 
-        fig = self.loss_plot.figure
-        fig.clear()
-        bx = fig.subplots()
-        bx.semilogy(np.maximum(self.losses, 1e-30), color="C0")
-        bx.set(xlabel="step", ylabel="loss (log scale)")
-        bx.grid(alpha=0.3)
+        if self._frozen_steps != self.steps.value:
+            self._draw_loss_axes(self.steps.value)
+        d = self.loss_plot.paint(clip=self._bx)
+        curve = np.clip(self.losses, _LOSS_FLOOR, _LOSS_CEILING)
+        d.line([self.loss_plot.pixel(self._bx, k, v) for k, v in enumerate(curve)], fill=(31, 119, 180, 255), width=2)
         self.loss_plot.show()
+        self.loss_plot.title = "loss at each step" + (" (below 1e-12: on the bottom edge)"
+                                                      if self.losses.min() < _LOSS_FLOOR else "")
         verdict = "diverged: the loss grew" if self.diverged else f"final loss {self.losses[-1]:.3g}"
         self.info.value = (f"<b>{name}</b>, learning rate {self.lr.value:.3g}"
                            + (f", momentum {self.momentum.value:.2f}" if name != "SGD" else "")

@@ -137,8 +137,13 @@ class PaddingStrideExplorer(Explorer):
 
         # 3. the same settings on the photo (a k x k box blur): computed again only when they change
         if self.panel_photo.changed(k, p, s, d):
-            res = conv2d(self.photo, box_blur(k), padding=p, stride=s, dilation=d)
+            with np.errstate(over="ignore", invalid="ignore"):
+                res = conv2d(self.photo, box_blur(k), padding=p, stride=s, dilation=d)
             self.photo_out_shape = res.shape
+            if not np.all(np.isfinite(res)):
+                self.panel_photo.changed(None)            # draw it again once the settings change
+                raise ValueError("the photo's blurred values are infinite or NaN: the photo holds NaN, infinite "
+                                 "or too large values. Pass pixels 0..255.")
             self.panel_photo.show(res, "gray")
             self.panel_photo.title = (f"photo {self.photo.shape[0]}x{self.photo.shape[1]} -> "
                                       f"{res.shape[0]}x{res.shape[1]}\n({k}x{k} box blur, same p, s, d)")

@@ -108,6 +108,9 @@ class KernelPlayground(Explorer):
         if image.ndim != 2:
             raise ValueError(f"the playground works on a gray image (H, W), got shape {image.shape}. "
                              "Use helpers.images.to_gray first.")
+        if not np.all(np.isfinite(image)):
+            raise ValueError("the image holds NaN or infinite values (or values beyond float32's range): "
+                             "pixels must be numbers, e.g. 0..255.")
         return image
 
     def _set_kernel(self, kernel):

@@ -48,10 +48,11 @@ class SobelExplorer(Explorer):
                                        layout=widgets.Layout(width="420px"))
         self.threshold_label = widgets.HTML("(edge threshold, as a fraction of the largest gradient magnitude)")
 
-        self.gx = conv2d(self.image, sobel_x(), padding="same")
-        self.gy = conv2d(self.image, sobel_y(), padding="same")
-        self.magnitude = np.hypot(self.gx, self.gy)
-        self.direction = np.degrees(np.arctan2(self.gy, self.gx))
+        with np.errstate(over="ignore", invalid="ignore"):      # checked in draw(): a message, not a warning
+            self.gx = conv2d(self.image, sobel_x(), padding="same")
+            self.gy = conv2d(self.image, sobel_y(), padding="same")
+            self.magnitude = np.hypot(self.gx, self.gy)
+            self.direction = np.degrees(np.arctan2(self.gy, self.gx))
         self._small_direction = fit_side(self.direction, self.SIDE, nearest=True)
         self._small_magnitude = fit_side(self.magnitude, self.SIDE, nearest=True)
         self._cv2_border = None
@@ -60,8 +61,13 @@ class SobelExplorer(Explorer):
             return ImagePanel(title, fmt=fmt, max_side=self.SIDE,
                               colorbar=ColorBar(cmap, vmin, vmax, label=label, height=200))
 
-        lim = float(np.percentile(np.abs(self.gx), 99.5)) or 1.0
-        mag_lim = float(np.percentile(self.magnitude, 99.5)) or 1.0
+        finite = np.isfinite(self.magnitude)          # (draw() refuses an image with non-finite gradients)
+
+        def limit(values):
+            v = float(np.percentile(values[finite], 99.5)) if finite.any() else 1.0
+            return v if np.isfinite(v) and v > 0 else 1.0
+
+        lim, mag_lim = limit(np.abs(self.gx)), limit(self.magnitude)
         self.panel_gx = panel("Gx = Sobel x: vertical edges", "RdBu_r", -lim, lim, "dark\u2192bright: red")
         self.panel_gy = panel("Gy = Sobel y: horizontal edges", "RdBu_r", -lim, lim, "dark\u2192bright: red")
         self.panel_mag = panel("magnitude \u221a(Gx\u00b2 + Gy\u00b2)", "magma", 0, mag_lim, "edge strength")
@@ -97,6 +103,9 @@ class SobelExplorer(Explorer):
                                  f"max {self.max_difference:.4g} (away from the border: {inner:.2g})")
 
     def draw(self):
+        if not np.all(np.isfinite(self.magnitude)):
+            raise ValueError("the gradient is infinite or NaN in places: the image holds NaN, infinite or too "
+                             "large values (float32 ends at 3.4e38). Use pixels 0..255.")
         t = self.threshold.value
         if not 0 <= t <= 1:
             raise ValueError(f"the threshold is a fraction of the largest magnitude, between 0 and 1; got {t}.")
