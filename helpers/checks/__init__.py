@@ -36,6 +36,19 @@ class Verdict:
         """Display nothing."""
 
 
+def call_learner(fn, *args):
+    """Run the learner's function; (result, None) or (None, the message to print)."""
+    if fn is ... or fn is None:
+        return None, "Define your function first, then pass it (without calling it) to the check."
+    try:
+        got = fn(*args)
+    except Exception as exc:   # the learner's code
+        return None, f"your function raised {type(exc).__name__}: {exc}"
+    if got is None:
+        return None, "your function returned None: end it with `return` and the result."
+    return got, None
+
+
 def report(ok: bool, message: str) -> Verdict:
     """Print the verdict of a check and return it."""
     print(("\u2705 Correct! " if ok else "\u274c Not yet. ") + message)

@@ -3,22 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import call_learner as _call
 from . import compare_array, report
 
 __all__ = ["check_pointwise_conv", "check_stacked_3x3", "check_gap_backward", "check_residual_backward"]
-
-
-def _call(fn, *args):
-    """Run the learner's function; (result, None) or (None, the message to print)."""
-    if fn is ... or fn is None:
-        return None, "Define your function first, then pass it (without calling it) to the check."
-    try:
-        got = fn(*args)
-    except Exception as exc:   # the learner's code
-        return None, f"your function raised {type(exc).__name__}: {exc}"
-    if got is None:
-        return None, "your function returned None: end it with `return` and the result."
-    return got, None
 
 
 def check_pointwise_conv(fn) -> bool:

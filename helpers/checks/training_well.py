@@ -3,23 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import call_learner as _call
 from . import compare_array, report
 
 __all__ = ["check_momentum_step", "check_batchnorm_forward", "check_batchnorm_param_grads",
            "check_early_stopping", "check_flip"]
-
-
-def _call(fn, *args):
-    """Run the learner's function; (result, None) or (None, the message to show)."""
-    if fn is ... or fn is None:
-        return None, "Define your function first, then pass it (without calling it) to the check."
-    try:
-        got = fn(*args)
-    except Exception as exc:   # the learner's code
-        return None, f"your function raised {type(exc).__name__}: {exc}"
-    if got is None:
-        return None, "your function returned None: end it with `return` and the result."
-    return got, None
 
 
 def check_momentum_step(fn) -> bool:
