@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .losses import softmax
 from .nn import Sequential, SoftmaxCrossEntropy
 
 __all__ = [
@@ -124,16 +125,28 @@ def predict_classes(model: Sequential, x, batch_size: int = 1000) -> np.ndarray:
     ])
 
 
-def evaluate(model: Sequential, x, y, batch_size: int = 1000) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` on (x, y), in inference mode."""
+def evaluate(model: Sequential, x, y, batch_size: int = 1000, mirror: bool = False) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``model`` on (x, y), in inference mode.
+
+    ``mirror=True`` is *test-time augmentation*: each image is also shown mirrored left-right, and the
+    prediction is the mean of the two softmax probability vectors (for a network trained on mirrored
+    images, which sees both as the same class).
+    """
     if len(x) != len(y):
         raise ValueError(f"{len(x)} images but {len(y)} labels.")
     loss_fn, total, correct = SoftmaxCrossEntropy(), 0.0, 0
     for i in range(0, len(x), batch_size):
-        scores = model.forward(_as_input(x[i:i + batch_size]), training=False)
+        batch = _as_input(x[i:i + batch_size])
+        scores = model.forward(batch, training=False)
         labels = np.asarray(y[i:i + batch_size]).astype(np.int64)
-        total += loss_fn.forward(scores, labels) * len(labels)
-        correct += int((scores.argmax(axis=1) == labels).sum())
+        if mirror:
+            probs = (softmax(scores, axis=1) + softmax(model.forward(batch[..., ::-1], training=False), axis=1)) / 2
+            rows = np.arange(len(labels))
+            total += float(-np.log(np.maximum(probs[rows, labels], 1e-30)).sum())   # 1e-30: never ln 0
+            correct += int((probs.argmax(axis=1) == labels).sum())
+        else:
+            total += loss_fn.forward(scores, labels) * len(labels)
+            correct += int((scores.argmax(axis=1) == labels).sum())
     return total / len(x), correct / len(x)
 
 

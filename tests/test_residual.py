@@ -154,3 +154,23 @@ def test_model_builders_shapes_parameters_and_multiply_adds():
     assert sum(n for _, n in multiply_adds(gap, (2, 1, 28, 28))) == 28 * 28 * 4 * 9 + 40
     with pytest.raises(ValueError, match="one block count per width"):
         fashion_resnet(widths=(8, 16), blocks=(1,))
+
+
+def test_shipped_resnet_weights_classify_the_shipped_sample_and_carry_their_single_test_result():
+    """data/ carries what notebook 10's training run made; the notebook shows it when it does not train."""
+    from helpers.images import data_dir, load_sample
+    from helpers.models import RESNET_EPOCHS
+    from helpers.training import History, evaluate
+
+    model = fashion_resnet(seed=0)
+    extra = load_weights(data_dir() / "fashion_resnet_weights.npz", model)
+    history = History.from_arrays(extra)
+    assert len(history.epoch) == RESNET_EPOCHS
+    mirror = bool(extra["mirror"])
+    # the test-time mirror is used exactly when it did better on validation
+    assert mirror == (float(extra["val_accuracy_mirror"]) > float(extra["val_accuracy_plain"]))
+    assert float(extra["val_accuracy_plain"]) == pytest.approx(history.val_acc[-1])
+    assert float(extra["test_accuracy"]) >= 0.935
+    sample = load_sample("fashion_mnist_sample")
+    _, acc = evaluate(model, sample["images"], sample["labels"], mirror=mirror)
+    assert acc > 0.92, acc

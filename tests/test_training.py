@@ -258,3 +258,23 @@ def test_shipped_weights_are_trained_models_that_classify_the_shipped_sample():
     best = history.epoch[int(np.argmin(history.val_loss))]
     assert extra["conv1_W_by_epoch"].shape == (len(history.epoch) + 1, 32, 1, 3, 3)
     np.testing.assert_array_equal(extra["conv1_W_by_epoch"][best], cnn.layers[0].params["W"])
+
+
+def test_evaluate_with_mirror_averages_the_probabilities_of_image_and_mirror(digits):
+    x, y = digits
+    model = mnist_source_net(seed=0)
+    xs, ys = x[:300], y[:300]
+    loss, acc = evaluate(model, xs, ys, batch_size=128, mirror=True)
+
+    def probs(images):
+        z = model.forward(prepare(images), training=False).astype(np.float64)
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    p = (probs(xs) + probs(xs[:, :, ::-1])) / 2          # the definition, on the whole set at once
+    assert acc == pytest.approx((p.argmax(axis=1) == ys).mean())
+    assert loss == pytest.approx(-np.log(p[np.arange(len(ys)), ys]).mean(), rel=1e-4)
+    # images that are their own mirror image: the same as without mirroring
+    symmetric = np.concatenate([xs[:, :, :14], xs[:, :, :14][:, :, ::-1]], axis=2)
+    plain = evaluate(model, symmetric, ys)
+    assert evaluate(model, symmetric, ys, mirror=True) == pytest.approx(plain, rel=1e-4)
