@@ -26,7 +26,7 @@ from .losses import softmax
 from .nn import Sequential, SoftmaxCrossEntropy
 
 __all__ = [
-    "prepare", "split_validation", "fit", "evaluate", "predict_classes", "confusion_matrix", "History", "LivePlot",
+    "prepare", "split_validation", "course_split", "VALIDATION_SIZE", "VALIDATION_SEED", "fit", "evaluate", "predict_classes", "confusion_matrix", "History", "LivePlot",
     "save_weights", "load_weights", "should_train", "TRAIN_ENV",
 ]
 
@@ -77,6 +77,20 @@ def split_validation(x, y, size=5000, rng=0, stratify: bool = True):
     is_val = np.zeros(n, dtype=bool)
     is_val[val] = True
     return (x[~is_val], y[~is_val]), (x[is_val], y[is_val])
+
+
+#: The course's one validation split of the 60,000 Fashion-MNIST training images (notebooks 07, 09, 10, 11).
+VALIDATION_SIZE, VALIDATION_SEED = 5000, 0
+
+
+def course_split(x, y):
+    """The validation split every notebook uses: ``((x_train, y_train), (x_val, y_val))``.
+
+    ``split_validation(x, y, VALIDATION_SIZE, rng=VALIDATION_SEED)``: 55,000 images to train on and
+    5,000 (500 of each class) to choose with, the same images in every notebook, so that a network
+    trained in one notebook is never validated in another on images it was trained on.
+    """
+    return split_validation(x, y, VALIDATION_SIZE, rng=VALIDATION_SEED)
 
 
 def _as_input(x) -> np.ndarray:
@@ -213,7 +227,8 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
     after every epoch. ``on_epoch_end(epoch, model, history)`` is called after that (e.g. to save a
     snapshot of the filters); if it returns True, training stops there (early stopping).
     ``augment(batch, rng)``, if given, changes each training batch before it goes in (see
-    helpers.augment). ``lr_schedule(epoch)``, if given, sets the optimizer's learning rate at the
+    helpers.augment); it draws from a generator of its own (spawned from ``rng``), so the batches (which
+    images, in which order) are the same with and without augmentation. ``lr_schedule(epoch)``, if given, sets the optimizer's learning rate at the
     start of each epoch (1, 2, ...). Pass an earlier ``history`` to continue it. Returns the History.
 
     ``early_stopping=k`` (needs ``validation``): stop when the validation loss has not improved for k
@@ -230,6 +245,8 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
         raise ValueError("early_stopping=k needs validation=(x_val, y_val) and k of 1 or more, "
                          f"got k={early_stopping!r} and validation={'given' if validation else None}.")
     rng = np.random.default_rng(rng)
+    # one generator per source of randomness: the batch order never depends on what augmentation drew
+    augment_rng = rng.spawn(1)[0] if augment is not None else None
     y = np.asarray(y).astype(np.int64)
     loss_fn = SoftmaxCrossEntropy()
     history = History() if history is None else history
@@ -255,7 +272,7 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
         for step, i in enumerate(range(0, len(x), batch_size), 1):
             t0 = time.perf_counter()
             idx = order[i:i + batch_size]
-            xb, yb = _as_input(x[idx] if augment is None else augment(x[idx], rng)), y[idx]
+            xb, yb = _as_input(x[idx] if augment is None else augment(x[idx], augment_rng)), y[idx]
             scores = model.forward(xb, training=True)
             loss = loss_fn.forward(scores, yb)
             model.backward(loss_fn.backward())

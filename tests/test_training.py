@@ -278,3 +278,47 @@ def test_evaluate_with_mirror_averages_the_probabilities_of_image_and_mirror(dig
     symmetric = np.concatenate([xs[:, :, :14], xs[:, :, :14][:, :, ::-1]], axis=2)
     plain = evaluate(model, symmetric, ys)
     assert evaluate(model, symmetric, ys, mirror=True) == pytest.approx(plain, rel=1e-4)
+
+
+def test_augmentation_does_not_change_the_batch_order():
+    # "the same batches" must be true: augmentation draws from its own generator, not the shuffle's
+    from helpers.nn import Dense, Flatten, Sequential
+    from helpers.training import fit
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def __call__(self, x, rng):
+            rng.random(len(x))                      # an augmentation that draws from its generator
+            return x
+
+    x = np.arange(20, dtype=np.uint8).reshape(20, 1, 1).repeat(4, axis=1).repeat(4, axis=2)
+    y = np.arange(20) % 2
+    orders = []
+    for augment in (None, Recorder()):
+        seen = []
+        model = Sequential([Flatten(), Dense(16, 2, rng=0)])
+        original = model.forward
+
+        def forward(xb, training=True, seen=seen, original=original):
+            if training:
+                seen.append(np.rint(xb[:, 0, 0, 0] * 255).astype(int).tolist())
+            return original(xb, training=training)
+
+        model.forward = forward
+        fit(model, x, y, SGD(model.parameters(), lr=1e-9), epochs=3, batch_size=6, rng=5, progress=False,
+            augment=augment)
+        orders.append(seen)
+    assert orders[0] == orders[1]
+
+
+def test_course_split_is_sevens_split():
+    from helpers.training import course_split, split_validation
+
+    x = np.arange(12_000).reshape(-1, 1)
+    y = np.arange(12_000) % 10
+    (a, _), (v, yv) = course_split(x, y)
+    (a2, _), (v2, _) = split_validation(x, y, 5000, rng=0)
+    assert len(v) == 5000 and np.array_equal(v, v2) and np.array_equal(a, a2)
+    assert np.bincount(yv).tolist() == [500] * 10
