@@ -230,7 +230,8 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
     ``augment(batch, rng)``, if given, changes each training batch before it goes in (see
     helpers.augment); it draws from a generator of its own (spawned from ``rng``), so the batches (which
     images, in which order) are the same with and without augmentation. ``lr_schedule(epoch)``, if
-    given, sets the optimizer's learning rate at the start of each epoch (1, 2, ...). Pass an earlier ``history`` to continue it. Returns the History.
+    given, sets the optimizer's learning rate at the start of each epoch (1, 2, ...). Pass an
+    earlier ``history`` to continue it. Returns the History.
 
     ``early_stopping=k`` (needs ``validation``): stop when the validation loss has not improved for k
     epochs in a row, and put back the weights of the epoch with the lowest validation loss. Pass the
