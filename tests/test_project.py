@@ -49,17 +49,71 @@ def test_readme_lists_every_module_of_the_helpers_package():
     assert not missing, f"README's helpers table does not list {missing}"
 
 
-def test_colab_and_binder_links_point_at_the_repository_the_notebooks_fetch():
-    import re as _re
+DOCS = sorted((ROOT / "docs").glob("*.md"))
 
+
+def test_colab_and_binder_links_point_at_the_repository_the_notebooks_fetch():
     setup = (ROOT / "notebooks" / "_setup_cell.py").read_text()
-    repo = _re.search(r'COURSE_REPO = "https://github.com/([^"]+)"', setup).group(1)
+    repo = re.search(r'COURSE_REPO = "https://github.com/([^"]+)"', setup).group(1)
+    for page in [ROOT / "README.md", *DOCS]:
+        text = page.read_text()
+        links = re.findall(r"(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/([\w.-]+/[\w.-]+)/", text)
+        assert set(links) <= {repo}, f"{page.name} links to {set(links)}, the notebooks fetch {repo}"
     readme = (ROOT / "README.md").read_text()
-    links = _re.findall(r"(?:colab\.research\.google\.com/github|mybinder\.org/v2/gh)/([\w.-]+/[\w.-]+)/", readme)
-    assert links, "README has no Colab or Binder links"
-    assert set(links) == {repo}, f"README links to {set(links)}, the notebooks fetch {repo}"
+    detail = (ROOT / "docs" / "notebooks.md").read_text()
+    assert "colab.research.google.com" in readme and "mybinder.org" in readme, "README has no Colab or Binder link"
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        assert f"notebooks/{nb.name}" in readme, f"README's table does not list {nb.name}"
+        colab = f"colab.research.google.com/github/{repo}/blob/main/notebooks/{nb.name}"
+        assert f"(notebooks/{nb.name})" in readme and colab in readme, f"README's table does not list {nb.name}"
+        assert f"(../notebooks/{nb.name})" in detail, f"docs/notebooks.md does not list {nb.name}"
+
+
+# -- README is the front door; the docs pages hold the details, and every link between them leads somewhere --
+
+def _anchor(heading: str) -> str:
+    """The id GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _relative_links(page: Path) -> list[str]:
+    """Targets of the page's markdown links and images that point inside the repository."""
+    targets = re.findall(r"!?\[[^\]]*\]\(([^)\s]+)\)", page.read_text())
+    return [t for t in targets if not re.match(r"[a-z]+:", t)]
+
+
+@pytest.mark.parametrize("page", [ROOT / "README.md", *DOCS], ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_relative_link_points_at_a_file_that_exists(page):
+    links = _relative_links(page)
+    broken = []
+    for link in links:
+        path, _, anchor = link.partition("#")
+        target = (page.parent / path).resolve() if path else page
+        if not target.exists() or ROOT not in [target, *target.parents]:
+            broken.append(link)
+        elif anchor and target.suffix == ".md":
+            headings = re.findall(r"^#+ (.+)$", target.read_text(), flags=re.M)
+            if anchor not in {_anchor(h) for h in headings}:
+                broken.append(link)
+    assert not broken, f"{page.name}: links to nothing in the repository: {broken}"
+
+
+def test_readme_links_every_docs_page():
+    linked = {(ROOT / link.partition("#")[0]).resolve() for link in _relative_links(ROOT / "README.md")}
+    missing = [p.name for p in DOCS if p.resolve() not in linked]
+    assert not missing, f"README does not link {missing}: a page no one can find from the front door"
+
+
+def test_readme_stays_a_front_door():
+    """Measured tables, long explanations and troubleshooting belong in docs/, linked from README."""
+    size = len((ROOT / "README.md").read_text().encode())
+    assert size <= 10_000, f"README.md is {size:,} bytes: move details to a page in docs/ and link it"
+
+
+def test_the_setup_cells_way_out_is_in_troubleshooting():
+    """The set-up cell's message when it cannot fetch the course has its row in docs/troubleshooting.md."""
+    setup = (ROOT / "notebooks" / "_setup_cell.py").read_text()
+    assert "Could not fetch the course" in setup
+    assert "Could not fetch the course" in (ROOT / "docs" / "troubleshooting.md").read_text()
 
 
 # -- the make targets and CI: what they install and run, read with `make -n` (nothing is executed) ----
