@@ -261,4 +261,4 @@ def test_filter_bank(capsys):
 def test_the_placeholder_none_is_not_yet_right_and_says_what_to_do(check, args, capsys):
     assert not check(None, *args)
     out = capsys.readouterr().out
-    assert out.startswith("\u274c Not yet.") and "None" in out
+    assert out.startswith("Not yet:") and "None" in out

@@ -74,12 +74,25 @@ SETUP = ROOT / "notebooks" / "_setup_cell.py"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_starts_with_the_setup_cell(path):
+def test_notebook_starts_with_the_setup_cell_folded(path):
     cells = json.loads(path.read_text())["cells"]
     first_code = next(c for c in cells if c["cell_type"] == "code")
     assert "".join(first_code["source"]) == sync_setup_cell.setup_source(), (
         f"{path.name}: its first code cell is not notebooks/_setup_cell.py: run python scripts/sync_setup_cell.py"
     )
+    meta = first_code.get("metadata", {})
+    assert meta.get("jupyter", {}).get("source_hidden") is True and meta.get("cellView") == "form", (
+        f"{path.name}: the set-up cell is not folded (JupyterLab, Colab): run python scripts/sync_setup_cell.py"
+    )
+
+
+def test_setup_cell_is_short_and_says_in_its_first_line_what_it_does():
+    lines = SETUP.read_text().rstrip("\n").splitlines()
+    assert lines[0].startswith("# @title Set-up: ") and len(lines[0]) <= 100, (
+        "the first line is the title Colab shows for the folded cell: '# @title Set-up: what it does'"
+    )
+    assert len(lines) <= 25, f"the set-up cell has {len(lines)} lines: keep it short, it comes before the lesson"
+    assert max(len(line) for line in lines) <= MAX_LINE
 
 
 def test_sync_setup_cell_updates_only_the_setup_cell_and_is_idempotent(tmp_path):
@@ -88,6 +101,7 @@ def test_sync_setup_cell_updates_only_the_setup_cell_and_is_idempotent(tmp_path)
     old = nbformat.v4.new_code_cell("# Set-up. an older version\nimport sys", execution_count=1)
     later = nbformat.v4.new_code_cell("print(1)", execution_count=2,
                                       outputs=[nbformat.v4.new_output("stream", text="1\n")])
+    old.metadata["tags"] = ["keep-me"]
     nb.cells = [nbformat.v4.new_markdown_cell("# Title"), old, later]
     path = tmp_path / "01_x.ipynb"
     nbformat.write(nb, path)
@@ -96,6 +110,8 @@ def test_sync_setup_cell_updates_only_the_setup_cell_and_is_idempotent(tmp_path)
     after = nbformat.read(path, as_version=4)
     assert [c.source for c in after.cells] == ["# Title", SETUP.read_text().rstrip("\n"), "print(1)"]
     assert after.cells[1].execution_count == 1 and after.cells[2].outputs == later.outputs
+    assert after.cells[1].metadata == {"tags": ["keep-me"], "jupyter": {"source_hidden": True}, "cellView": "form"}
+    assert "cellView" not in after.cells[2].metadata
     written = path.read_bytes()
     assert sync_setup_cell.main(["--check", str(path)]) == 0
     assert sync_setup_cell.main([str(path)]) == 0 and path.read_bytes() == written
@@ -108,8 +124,19 @@ def test_sync_setup_cell_inserts_one_where_there_is_none(tmp_path):
     path = tmp_path / "02_x.ipynb"
     nbformat.write(nb, path)
     sync_setup_cell.main([str(path)])
-    sources = [c.source for c in nbformat.read(path, as_version=4).cells]
-    assert sources == ["# Title", SETUP.read_text().rstrip("\n"), "x = 1"]
+    cells = nbformat.read(path, as_version=4).cells
+    assert [c.source for c in cells] == ["# Title", SETUP.read_text().rstrip("\n"), "x = 1"]
+    assert sync_setup_cell.is_folded(cells[1]) and not sync_setup_cell.is_folded(cells[2])
+
+
+def test_sync_setup_cell_folds_a_setup_cell_whose_source_is_already_in_step(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SETUP.read_text().rstrip("\n"))])
+    path = tmp_path / "03_x.ipynb"
+    nbformat.write(nb, path)
+    assert sync_setup_cell.main(["--check", str(path)]) == 1
+    assert sync_setup_cell.main([str(path)]) == 0
+    assert sync_setup_cell.is_folded(nbformat.read(path, as_version=4).cells[0])
 
 
 def _run_setup_cell_as_in_colab(monkeypatch, tmp_path, git_script: str | None):
@@ -162,3 +189,45 @@ def test_setup_cell_clones_once_and_puts_the_course_on_the_path(monkeypatch, tmp
     _run_setup_cell_as_in_colab(monkeypatch, tmp_path, clone)          # run again: no second clone
     calls = (tmp_path / "calls").read_text().splitlines()
     assert len(calls) == 1 and calls[0].startswith("clone -q --depth 1 https://github.com/")
+
+
+# -- what a learner reads: lines that fit the output area, characters every font has ------------------
+
+#: longest code line and printed line, in characters: what fits JupyterLab's and Colab's output area
+#: (about 840 px of 8.4-px monospace characters) without wrapping or a scroll bar
+MAX_LINE = 100
+
+
+def _streams(nb):
+    """(code cell number, stream text) for every printed output of the stored notebook."""
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for i, cell in enumerate(code, 1):
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "stream":
+                yield i, "".join(out["text"])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_code_lines_and_printed_lines_fit_the_output_area(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    long_code = [(i, len(line)) for i, c in enumerate(code, 1) for line in "".join(c["source"]).splitlines()
+                 if len(line) > MAX_LINE]
+    long_printed = [(i, line[:40] + "...") for i, text in _streams(nb) for line in text.splitlines()
+                    if len(line) > MAX_LINE]
+    assert not long_code, f"{path.name}: code lines over {MAX_LINE} characters (cell, length): {long_code}"
+    assert not long_printed, f"{path.name}: printed lines over {MAX_LINE} characters (cell, start): {long_printed}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_printed_characters_are_in_the_fonts_every_platform_has(path):
+    """DejaVu Sans Mono is the monospace font of a minimal Linux (and matplotlib ships it): a character it
+    lacks, such as an emoji, shows as an empty box there."""
+    ttLib = pytest.importorskip("fontTools.ttLib")
+    import matplotlib
+
+    font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSansMono.ttf"
+    glyphs = ttLib.TTFont(font).getBestCmap()
+    nb = json.loads(path.read_text())
+    missing = sorted({(i, ch) for i, text in _streams(nb) for ch in text if ord(ch) > 127 and ord(ch) not in glyphs})
+    assert not missing, f"{path.name}: printed characters without a glyph in DejaVu Sans Mono (cell, char): {missing}"

@@ -1,7 +1,7 @@
 """Self-checks for the exercises: ``check_xxx(answer)`` says whether an answer is right and, if not, why.
 
-Each check prints one line starting with a tick or a cross and returns True or False, so a test can
-call it too. A wrong answer gets a hint aimed at the usual mistake, never the solution itself.
+Each check prints one line starting with "Correct:" or "Not yet:" and returns True or False, so a test
+can call it too. A wrong answer gets a hint aimed at the usual mistake, never the solution itself.
 """
 from __future__ import annotations
 
@@ -49,9 +49,15 @@ def call_learner(fn, *args):
     return got, None
 
 
+#: how a verdict starts: plain words, which every font shows (an emoji mark needs an emoji font, and
+#: shows as an empty box where none is installed); the message after the colon starts in lower case.
+CORRECT = "Correct:"
+NOT_YET = "Not yet:"
+
+
 def report(ok: bool, message: str) -> Verdict:
-    """Print the verdict of a check and return it."""
-    print(("\u2705 Correct! " if ok else "\u274c Not yet. ") + message)
+    """Print the verdict of a check ("Correct: ..." or "Not yet: ...") and return it."""
+    print(f"{CORRECT if ok else NOT_YET} {message}")
     return Verdict(ok)
 
 
