@@ -658,7 +658,9 @@ class _BatchNorm(Layer):
                 f"{self.label} in training mode got {'no' if M == 0 else 'one'} value per channel (input "
                 f"shape {x.shape}): the batch statistics need at least 2 (one value has no variance; it would "
                 "be normalised to beta whatever it is and drag the running variance towards 0). Train on "
-                "batches of 2 or more, or use training=False (the running statistics) for a single example.")
+                "batches of 2 or more (in fit, the last batch of an epoch holds len(x) % batch_size images: choose a "
+                "batch_size that leaves 0 or at least 2), or use training=False (the running statistics) for a single "
+                "example.")
         mean, var = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
         xhat = np.empty_like(rows)
 
