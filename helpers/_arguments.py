@@ -67,3 +67,33 @@ def positive_pair(value, name: str) -> tuple[int, int]:
     if min(p) < 1:
         raise ValueError(f"{name} must be at least 1, got {value!r}. A {name} of 1 moves/uses every pixel.")
     return p
+
+
+def real_number(value, name: str) -> float:
+    """``value`` as a finite float, or an error naming ``name`` ("0.1", True, None and NaN are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}). "
+                        f"Write it without quotes, e.g. {name}=0.01.")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}.")
+    return float(value)
+
+
+def number_in(value, name: str, low: float, high: float, low_open: bool = False, high_open: bool = False,
+              meaning: str = "") -> float:
+    """``value`` as a finite float in the interval from ``low`` to ``high`` (ends open or closed), or an
+    error naming ``name``, the interval and, if given, what the number means."""
+    v = real_number(value, name)
+    if (v < low or (low_open and v == low)) or (v > high or (high_open and v == high)):
+        left, right = "(" if low_open else "[", ")" if high_open else "]"
+        hi = "infinity" if high == np.inf else f"{high:g}"
+        why = f" ({meaning})" if meaning else ""
+        raise ValueError(f"{name} must be in {left}{low:g}, {hi}{right}{why}, got {value!r}.")
+    return v
+
+
+def boolean(value, name: str) -> bool:
+    """``value`` as a bool, or an error naming ``name`` (the string "no" is not False, and would be true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__}).")
+    return bool(value)

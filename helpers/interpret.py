@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._arguments import positive_int, real_number
 from .conv import conv2d
 from .kernels import gaussian
 from .losses import softmax
@@ -100,16 +101,27 @@ class _InferenceBehaviour:
 
 def _check_layer_index(model, layer: int) -> int:
     n = len(model.layers)
-    if not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
         raise ValueError(f"layer must be an index into model.layers (0..{n - 1}), got {layer!r}.")
     return int(layer) % n
 
 
 def _classes(classes, n: int) -> np.ndarray:
-    c = np.broadcast_to(np.asarray(classes), (n,))
-    if not np.issubdtype(c.dtype, np.integer):
-        raise TypeError(f"classes must be integers (one class index per image), got {c.dtype}.")
-    return c.astype(np.int64)
+    """One class index, or one per image, as (n,) ints; the range is checked against the scores later."""
+    c = np.asarray(classes)
+    if c.dtype == bool or not np.issubdtype(c.dtype, np.integer):
+        raise TypeError(f"classes must be integers (one class index, or one per image), got {c.dtype} {classes!r:.60}.")
+    if c.ndim > 1 or (c.ndim == 1 and len(c) != n):
+        raise ValueError(f"classes must be one int or {n} ints (one per image), got shape {c.shape}.")
+    return np.broadcast_to(c, (n,)).astype(np.int64)
+
+
+def _check_class_range(c: np.ndarray, n_classes: int, name: str) -> None:
+    """Refuse classes outside 0..n_classes - 1 (a negative index would silently pick a class from the end)."""
+    if c.size and (c.min() < 0 or c.max() >= n_classes):
+        bad = c[(c < 0) | (c >= n_classes)][0]
+        raise ValueError(f"{name} must be a class index 0..{n_classes - 1} (the model has {n_classes} scores), "
+                         f"got {bad}.")
 
 
 # -- feature maps and receptive fields --------------------------------------------------------------------
@@ -121,7 +133,14 @@ def feature_maps(model: Sequential, x, layers=None) -> list[tuple[str, np.ndarra
     after Flatten. Copies, so later passes do not overwrite them.
     """
     x = _as_batch(x)
-    wanted = range(len(model.layers)) if layers is None else [_check_layer_index(model, i) for i in layers]
+    if layers is None:
+        wanted = range(len(model.layers))
+    else:
+        if isinstance(layers, (int, np.integer)) or not hasattr(layers, "__iter__"):
+            raise TypeError(f"layers must be a list of layer indices, e.g. [{layers!r}], got {layers!r}.")
+        wanted = [_check_layer_index(model, i) for i in layers]
+        if not wanted:
+            raise ValueError("layers is empty: give the indices of the layers to keep, or None for all of them.")
     keep, out = set(wanted), {}
     for i, layer in enumerate(model.layers[:max(keep) + 1]):
         x = layer.forward(x, training=False)
@@ -234,9 +253,15 @@ def occlusion(model: Sequential, image, target: int, size: int = 6, stride: int 
     """
     x = _as_batch(np.asarray(image)[None])[0]
     C, H, W = x.shape
-    if not (1 <= size <= min(H, W)) or stride < 1:
-        raise ValueError(f"size must be 1..{min(H, W)} and stride at least 1, got size={size}, stride={stride}.")
-    p0 = float(softmax(model.forward(x[None], training=False))[0, target])
+    size, stride = positive_int(size, "size"), positive_int(stride, "stride")
+    batch_size, fill = positive_int(batch_size, "batch_size"), real_number(fill, "fill")
+    if size > min(H, W):
+        raise ValueError(f"size must be 1..{min(H, W)} (the square must fit in the {H}x{W} image), got {size}.")
+    if isinstance(target, bool) or not isinstance(target, (int, np.integer)):
+        raise TypeError(f"target must be one class index (an int), got {target!r}.")
+    probs0 = softmax(model.forward(x[None], training=False))[0]
+    _check_class_range(np.array([target]), len(probs0), "target")
+    p0 = float(probs0[target])
     rows = range(0, H - size + 1, stride)
     cols = range(0, W - size + 1, stride)
     places = [(r, c) for r in rows for c in cols]
@@ -283,6 +308,7 @@ def input_gradient(model: Sequential, x, classes) -> tuple[np.ndarray, np.ndarra
         for layer in model.layers:
             h = layer.forward(h, training=True)
         scores = np.array(h)
+        _check_class_range(c, scores.shape[1], "classes")
         g = np.zeros_like(scores)
         g[np.arange(len(x)), c] = 1.0
         for layer in reversed(model.layers):
@@ -307,8 +333,9 @@ def smoothgrad(model: Sequential, x, classes, samples: int = 32, noise: float = 
     is consistent.
     """
     x = _as_batch(x)
-    if samples < 1 or noise < 0:
-        raise ValueError(f"samples must be at least 1 and noise 0 or more, got {samples}, {noise}.")
+    samples, noise = positive_int(samples, "samples"), real_number(noise, "noise")
+    if noise < 0:
+        raise ValueError(f"noise must be 0 or more (a standard deviation), got {noise}.")
     rng = np.random.default_rng(rng)
     c = _classes(classes, len(x))
     spread = (x.max(axis=(1, 2, 3)) - x.min(axis=(1, 2, 3)))[:, None, None, None]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import as_real_array, positive_int, positive_pair
+from ._arguments import as_real_array, boolean, number_in, positive_int, positive_pair
 from ._threads import by_channel, matmul
 from .fast_conv import col2im, im2col
 from .pooling import pool2d, pool2d_backward
@@ -117,12 +117,15 @@ def _check_input(x, ndim, name: str, what: str) -> np.ndarray:
 def _check_grad(layer, grad, out_shape) -> np.ndarray:
     """grad as an array of the forward output's shape ``out_shape``, or an error that says what is wrong.
 
-    ``out_shape`` is None until the layer has run forward (in training mode, when it must keep something).
+    ``out_shape`` is None until the layer has run forward in training mode, and again after a forward pass
+    in evaluation mode (training=False), which keeps nothing: backward always differentiates the forward
+    pass just before it, never an earlier batch's.
     """
     name = type(layer).__name__
     if out_shape is None:
-        raise RuntimeError(f"{name}: call forward(x, training=True) before backward; backward needs what the "
-                           "forward pass keeps.")
+        raise RuntimeError(f"{name}: call forward(x, training=True) before backward; backward needs what a "
+                           "training forward pass keeps, and a forward pass with training=False (evaluation) "
+                           "keeps nothing, so that backward never returns an earlier batch's gradient.")
     grad = as_real_array(grad, "grad", empty_ok=True)
     if grad.shape != tuple(out_shape):
         raise ValueError(f"{name}.backward: the gradient must have the shape of the last forward output, "
@@ -222,7 +225,7 @@ class Conv2D(Layer):
         wm = W.reshape(F, K)                                   # one filter per row, ordered (c, m, n) like the columns
         y = matmul(wm, cols)                                   # wm @ cols: (F, N*H'*W')
         y += b[:, None]
-        self._y_shape = (N, F, oh, ow)
+        self._y_shape = (N, F, oh, ow) if training else None     # evaluation: nothing for backward
         return ChannelMajor.from_matrix(y, N, (oh, ow))        # (N, F, H', W'), no copy
 
     def backward(self, grad, input_grad=True):
@@ -333,11 +336,12 @@ class Flatten(Layer):
         x = as_real_array(x, "Flatten's input", empty_ok=True)
         if x.ndim < 2:
             raise ValueError(f"Flatten expects a batch (N, ...) of at least 2 axes, got shape {x.shape}.")
+        y_shape = self.output_shape(x.shape)
         self._x_shape = x.shape
-        self._y_shape = self.output_shape(x.shape)
+        self._y_shape = y_shape if training else None               # evaluation: nothing for backward
         # feature maps stored channel-major (see ChannelMajor) get their gradient laid out the same way
         self._channel_major = ChannelMajor.holds(x)
-        return x.reshape(self._y_shape)
+        return x.reshape(y_shape)
 
     def backward(self, grad, input_grad=True):
         grad = _check_grad(self, grad, self._y_shape).reshape(self._x_shape)
@@ -375,8 +379,9 @@ class Dense(Layer):
                          "if the input is a stack of feature maps)")
         self.output_shape(x.shape)
         W = self.params["W"]
-        self._x = x.astype(W.dtype, copy=False)
-        y = matmul(self._x, W)                       # x @ W
+        x = x.astype(W.dtype, copy=False)
+        self._x = x if training else None            # evaluation: nothing for backward
+        y = matmul(x, W)                             # x @ W
         y += self.params["b"]
         return y
 
@@ -409,7 +414,7 @@ class Dropout(Layer):
 
     def forward(self, x, training=True):
         x = _check_input(x, None, "Dropout", "an array")
-        self._y_shape = x.shape
+        self._y_shape = x.shape if training else None   # evaluation: nothing for backward
         if not training or self.p == 0:
             self._mask = None
             return x
@@ -486,8 +491,11 @@ class Sequential:
                 raise TypeError(f"Sequential takes Layer objects, got {type(layer).__name__}.")
 
     def train(self, mode: bool = True) -> Sequential:
-        """Training mode: Dropout drops, BatchNorm normalises with each batch's own statistics."""
-        self.training = bool(mode)
+        """Training mode: Dropout drops, BatchNorm normalises with each batch's own statistics.
+
+        ``mode`` must be True or False: ``train(False)`` is the same as ``eval()``.
+        """
+        self.training = boolean(mode, "mode")
         return self
 
     def eval(self) -> Sequential:
@@ -495,7 +503,7 @@ class Sequential:
         return self.train(False)
 
     def forward(self, x, training=None):
-        training = self.training if training is None else training
+        training = self.training if training is None else boolean(training, "training")
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x
@@ -558,19 +566,33 @@ class Sequential:
                 for k, v in {**layer.params, **getattr(layer, "buffers", {})}.items()}
 
     def load_state_dict(self, state) -> None:
-        """Copy parameters in from :meth:`state_dict`'s format; shapes must match exactly."""
+        """Copy parameters in from :meth:`state_dict`'s format.
+
+        Every array is checked first, its name, shape and dtype (floating point, converted to the model's
+        dtype), and only then is anything copied: weights that do not fit leave the model exactly as it
+        was, never half loaded.
+        """
+        if not hasattr(state, "items"):
+            raise TypeError(f"state must be a dict of arrays as model.state_dict() makes, got {type(state).__name__}.")
         mine = self.state_dict()
         missing, extra = set(mine) - set(state), set(state) - set(mine)
         if missing or extra:
             raise ValueError(f"the weights do not fit this model: missing {sorted(missing)}, "
                              f"unexpected {sorted(extra)}.")
+        checked = {}
         for key, value in state.items():
+            value = np.asarray(value)
+            if not np.issubdtype(value.dtype, np.floating):
+                raise TypeError(f"{key}: weights are floating-point numbers, the file has dtype {value.dtype}; "
+                                "nothing was loaded.")
+            if value.shape != mine[key].shape:
+                raise ValueError(f"{key}: the model has shape {mine[key].shape}, the file {value.shape}; "
+                                 "nothing was loaded. Were the weights saved from a model built the same way?")
+            checked[key] = value
+        for key, value in checked.items():                 # all checked: now change the model
             i, name = key.split(".")
             layer = self.layers[int(i)]
             store = layer.params if name in layer.params else layer.buffers
-            value = np.asarray(value)
-            if value.shape != store[name].shape:
-                raise ValueError(f"{key}: the model has shape {store[name].shape}, the file {value.shape}.")
             store[name] = value.astype(store[name].dtype)
 
     def __repr__(self):
@@ -587,16 +609,21 @@ class _BatchNorm(Layer):
     """What BatchNorm1D and BatchNorm2D share; they differ only in which axes are one "channel".
 
     Both work on the values laid out as rows, one row per channel: (C, M) with M values each.
+
+    The running variance is the *unbiased* estimate, the batch variance times M / (M - 1), as in PyTorch;
+    the normalisation itself divides by the batch's own (biased, / M) variance. Training mode therefore
+    needs at least 2 values per channel (PyTorch refuses fewer too): one value has no spread, it would
+    normalise to beta whatever it is and pull the running variance towards 0.
     """
 
     def __init__(self, channels: int, momentum: float = 0.1, eps: float = 1e-5, dtype=np.float32):
         super().__init__()
-        if not isinstance(channels, (int, np.integer)) or channels < 1:
-            raise ValueError(f"channels must be a positive int, got {channels!r}.")
-        if not 0 < momentum <= 1:
-            raise ValueError(f"momentum is the weight of the newest batch in the running statistics, "
-                             f"in (0, 1], got {momentum!r}.")
-        self.channels, self.momentum, self.eps = int(channels), float(momentum), float(eps)
+        self.channels = positive_int(channels, "channels")
+        self.momentum = number_in(momentum, "momentum", 0, 1, low_open=True,
+                                  meaning="the weight of the newest batch in the running statistics, 0.1 is usual")
+        self.eps = number_in(eps, "eps", 0, np.inf, low_open=True,
+                             meaning="added to the variance under the square root so that a channel that does "
+                                     "not vary is not divided by 0; 1e-5 is usual")
         self.params["gamma"] = np.ones(channels, dtype=dtype)     # scale: starts as "keep the spread"
         self.params["beta"] = np.zeros(channels, dtype=dtype)     # shift: starts as "keep the mean at 0"
         # statistics for evaluation: saved with the weights (Sequential.state_dict), not trained
@@ -624,7 +651,16 @@ class _BatchNorm(Layer):
                 np.multiply(rows[part], a[part, None], out=y[part])
                 y[part] += b[part, None]
             in_parallel(apply, C, values_per_item=M)
+            self._xhat = None                              # evaluation keeps nothing for backward
             return self._unrows(y, x.shape)
+        if M < 2:
+            raise ValueError(
+                f"{self.label} in training mode got {'no' if M == 0 else 'one'} value per channel (input "
+                f"shape {x.shape}): the batch statistics need at least 2 (one value has no variance; it would "
+                "be normalised to beta whatever it is and drag the running variance towards 0). Train on "
+                "batches of 2 or more (in fit, the last batch of an epoch holds len(x) % batch_size images: choose a "
+                "batch_size that leaves 0 or at least 2), or use training=False (the running statistics) for a single "
+                "example.")
         mean, var = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
         xhat = np.empty_like(rows)
 
@@ -643,15 +679,14 @@ class _BatchNorm(Layer):
         # running statistics for evaluation; the variance's is unbiased (M - 1), as in PyTorch
         rm, rv = self.buffers["running_mean"], self.buffers["running_var"]
         rm += (self.momentum * (mean - rm)).astype(rm.dtype)
-        rv += (self.momentum * (var * (M / max(M - 1, 1)) - rv)).astype(rv.dtype)
+        rv += (self.momentum * (var * (M / (M - 1)) - rv)).astype(rv.dtype)
         self._xhat, self._inv_std, self._shape = xhat, inv_std, x.shape
         return self._unrows(y, x.shape)
 
     def backward(self, grad, input_grad=True):
-        if self._xhat is None:
-            raise RuntimeError("call forward(x, training=True) before backward.")
         gamma = self.params["gamma"]
-        g = self._rows(np.asarray(grad, dtype=gamma.dtype))
+        grad = _check_grad(self, grad, None if self._xhat is None else self._shape)
+        g = self._rows(grad.astype(gamma.dtype, copy=False))
         xhat, inv_std = self._xhat, self._inv_std
         C, M = g.shape
         dbeta, dgamma = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
@@ -695,7 +730,8 @@ class BatchNorm2D(_BatchNorm):
 
     forward, training:   mu_c, var_c = mean and variance of x[:, c] over (N, H, W)
                          xhat = (x - mu_c) / sqrt(var_c + eps),   y = gamma_c * xhat + beta_c
-                         running_mean/var += momentum * (batch statistic - running one)
+                         running_mean/var += momentum * (batch statistic - running one), where the
+                         variance's batch statistic is unbiased, var_c * M / (M - 1), as in PyTorch
     forward, evaluation: the same with the running mean and variance in place of the batch's
     backward, with M = N*H*W values per channel and g = dL/dy:
         dL/dbeta_c  = sum g,    dL/dgamma_c = sum g * xhat
@@ -762,23 +798,30 @@ class GlobalAvgPool2D(Layer):
     1 / (H x W) of the gradient of its mean.
     """
 
+    def __init__(self):
+        super().__init__()
+        self._x_shape = None
+
     def output_shape(self, input_shape):
         if len(input_shape) != 4:
             raise ValueError(f"GlobalAvgPool2D expects feature maps (N, C, H, W), got {tuple(input_shape)}.")
+        if input_shape[2] < 1 or input_shape[3] < 1:
+            raise ValueError(f"GlobalAvgPool2D got feature maps of {input_shape[2]}x{input_shape[3]} pixels (shape "
+                             f"{tuple(input_shape)}): an empty map has no mean. The layers before it shrank the "
+                             "maps away; use fewer poolings or strides, or larger images.")
         return tuple(input_shape[:2])
 
     def forward(self, x, training=True):
         x = _check_input(x, 4, "GlobalAvgPool2D", "a batch of feature maps (N, C, H, W)")
-        self._x_shape = x.shape
+        self.output_shape(x.shape)
+        self._x_shape = x.shape if training else None         # evaluation: nothing for backward
         return x.mean(axis=(2, 3))
 
     def backward(self, grad, input_grad=True):
-        if getattr(self, "_x_shape", None) is None:
-            raise RuntimeError("call forward before backward.")
+        grad = _check_grad(self, grad, None if self._x_shape is None else self._x_shape[:2])
         if not input_grad:
             return None
         N, C, H, W = self._x_shape
-        grad = np.asarray(grad)
         # channel-major like the conv layers' maps (see ChannelMajor)
         dx = ChannelMajor.empty((N, C, H, W), grad.dtype)
         dx[...] = (grad / grad.dtype.type(H * W))[:, :, None, None]
@@ -884,6 +927,7 @@ class Residual(Layer):
         self.params = _Nested(parts, "params")
         self.grads = _Nested(parts, "grads")
         self.buffers = _Nested(parts, "buffers")   # statistics kept for evaluation (batch normalisation's)
+        self._y_shape = None                        # the sum's shape, kept by a training forward pass
 
     @staticmethod
     def _chain(layers, shape):
@@ -911,10 +955,12 @@ class Residual(Layer):
         for layer in self.shortcut:
             short = layer.forward(short, training=training)
         y = np.add(out, short, dtype=out.dtype)      # keeps the conv output's channel-major layout
+        self._y_shape = y.shape if training else None  # evaluation: nothing for backward
         return self.relu.forward(y, training=training) if self.relu is not None else y
 
     def backward(self, grad, input_grad=True):
-        g = self.relu.backward(grad) if self.relu is not None else np.asarray(grad)
+        grad = _check_grad(self, grad, self._y_shape)
+        g = self.relu.backward(grad) if self.relu is not None else grad
         gb = g
         for i, layer in enumerate(reversed(self.body)):
             gb = layer.backward(gb, input_grad=input_grad or i < len(self.body) - 1)

@@ -7,23 +7,42 @@
                          start at zero: m_hat = m / (1 - b1**t), v_hat = v / (1 - b2**t)
 
 Both take ``model.parameters()`` (a list of (layer, name) pairs) and update ``layer.params[name]`` in
-place from ``layer.grads[name]``, after ``model.backward``.
+place from ``layer.grads[name]``, after ``model.backward``. (SGD's velocity carries the learning rate;
+PyTorch's does not: :class:`SGD` shows both forms and when they differ.)
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ._arguments import number_in, positive_int
+
 __all__ = ["SGD", "Adam"]
+
+
+def _parameter_list(parameters) -> list:
+    """``model.parameters()``, (layer, name) pairs, as a list; anything else is an error that says so."""
+    if hasattr(parameters, "parameters") and callable(parameters.parameters):
+        raise TypeError(f"pass the model's parameters, model.parameters(), not the {type(parameters).__name__} "
+                        "itself.")
+    try:
+        pairs = list(parameters)
+    except TypeError:
+        raise TypeError(f"parameters must be model.parameters(), a list of (layer, name) pairs, got "
+                        f"{type(parameters).__name__}.") from None
+    if not pairs:
+        raise ValueError("no parameters to optimize: pass model.parameters().")
+    for pair in pairs:
+        ok = isinstance(pair, tuple) and len(pair) == 2 and pair[1] in getattr(pair[0], "params", {})
+        if not ok:
+            raise TypeError(f"parameters must be model.parameters(), a list of (layer, name) pairs, got an item "
+                            f"{pair!r:.80}.")
+    return pairs
 
 
 class _Optimizer:
     def __init__(self, parameters, lr: float):
-        self.parameters = list(parameters)
-        if not self.parameters:
-            raise ValueError("no parameters to optimize: pass model.parameters().")
-        if not lr > 0:
-            raise ValueError(f"the learning rate must be positive, got {lr!r}.")
-        self.lr = float(lr)
+        self.parameters = _parameter_list(parameters)
+        self.lr = number_in(lr, "lr", 0, np.inf, low_open=True, meaning="the learning rate, e.g. 0.01")
         self.t = 0
 
     def _pairs(self):
@@ -37,13 +56,22 @@ class _Optimizer:
 
 
 class SGD(_Optimizer):
-    """Stochastic gradient descent, with optional momentum (0 = plain SGD)."""
+    """Stochastic gradient descent, with optional momentum (0 = plain SGD).
+
+    The velocity here carries the learning rate, as in the momentum papers and Keras:
+
+        here     v = mu * v - lr * g;      w += v
+        PyTorch  v = mu * v + g;           w -= lr * v
+
+    With a constant lr the two are the same steps (this v is -lr times PyTorch's). When the rate changes
+    between steps (a schedule), they differ: here the old velocity keeps the old rate and only the new
+    gradient gets the new one; PyTorch rescales the whole remembered velocity by the new rate at once.
+    """
 
     def __init__(self, parameters, lr: float = 0.01, momentum: float = 0.0):
         super().__init__(parameters, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
-        self.momentum = float(momentum)
+        self.momentum = number_in(momentum, "momentum", 0, 1, high_open=True,
+                                  meaning="the fraction of the velocity kept at each step, 0.9 is usual")
         self.velocity = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
 
     def step(self) -> None:
@@ -72,7 +100,11 @@ class Adam(_Optimizer):
 
     def __init__(self, parameters, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-7):
         super().__init__(parameters, lr)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1 = number_in(beta1, "beta1", 0, 1, high_open=True,
+                               meaning="how much of the running mean of the gradient is kept, 0.9 is usual")
+        self.beta2 = number_in(beta2, "beta2", 0, 1, high_open=True,
+                               meaning="how much of the running mean of its square is kept, 0.999 is usual")
+        self.eps = number_in(eps, "eps", 0, np.inf, meaning="added to the root so that it is never 0, 1e-7 here")
         self.m = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
         self.v = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
 
@@ -113,9 +145,8 @@ class AdamW(Adam):
     def __init__(self, parameters, lr: float = 1e-3, weight_decay: float = 1e-2, beta1: float = 0.9,
                  beta2: float = 0.999, eps: float = 1e-7):
         super().__init__(parameters, lr, beta1, beta2, eps)
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be 0 or more, got {weight_decay!r}.")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = number_in(weight_decay, "weight_decay", 0, np.inf,
+                                      meaning="the fraction lr * weight_decay of each weight removed per step")
         self._decay = _decayed(self.parameters)
 
     def step(self) -> None:
@@ -134,7 +165,12 @@ def add_l2_gradient(parameters, weight_decay: float) -> float:
     """L2 regularisation: the loss gets ``weight_decay / 2 * sum(w**2)`` over the weights, so each weight's
     gradient gets ``weight_decay * w``. Call it after ``model.backward`` and before ``optimizer.step``.
     Returns the penalty added to the loss (biases and BatchNorm's gamma and beta are left out)."""
-    parameters = list(parameters)
+    parameters = _parameter_list(parameters)
+    weight_decay = number_in(weight_decay, "weight_decay", 0, np.inf, meaning="the strength of the penalty")
+    for layer, name in parameters:        # all checked before any gradient changes
+        if name not in layer.grads:
+            raise RuntimeError(f"{layer!r} has no gradient for {name!r} yet: call model.backward before "
+                               "add_l2_gradient (it adds weight_decay * w to the gradients backward computed).")
     penalty = 0.0
     for (layer, name), decay in zip(parameters, _decayed(parameters)):
         if decay:
@@ -144,12 +180,23 @@ def add_l2_gradient(parameters, weight_decay: float) -> float:
     return penalty
 
 
+def _epoch(epoch) -> int:
+    """A schedule's argument: an epoch number 1, 2, ... (fit counts epochs from 1), or an error."""
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)):
+        raise TypeError(f"epoch must be a whole number 1, 2, ..., got {epoch!r} ({type(epoch).__name__}).")
+    if epoch < 1:
+        raise ValueError(f"epochs are counted from 1 (the first epoch is 1, as in fit), got epoch={epoch!r}.")
+    return int(epoch)
+
+
 def step_schedule(lr: float, drop: float = 0.1, every: int = 5):
     """Step decay: ``lr`` for epochs 1..every, then ``lr * drop``, then ``lr * drop**2``... A function of
-    the epoch (1, 2, ...), as ``helpers.training.fit(lr_schedule=...)`` takes it."""
-    if not lr > 0 or not 0 < drop <= 1 or every < 1:
-        raise ValueError(f"need lr > 0, 0 < drop <= 1 and every >= 1, got {lr!r}, {drop!r}, {every!r}.")
-    return lambda epoch: lr * drop ** ((epoch - 1) // every)
+    the epoch (1, 2, ...), as ``helpers.training.fit(lr_schedule=...)`` takes it; epoch 0 or a fraction
+    of an epoch is an error."""
+    lr = number_in(lr, "lr", 0, np.inf, low_open=True, meaning="the learning rate of the first epochs")
+    drop = number_in(drop, "drop", 0, 1, low_open=True, meaning="the factor applied every `every` epochs")
+    every = positive_int(every, "every")
+    return lambda epoch: lr * drop ** ((_epoch(epoch) - 1) // every)
 
 
 def cosine_schedule(lr: float, epochs: int, final_lr: float = 0.0, warmup: int = 0):
@@ -158,12 +205,19 @@ def cosine_schedule(lr: float, epochs: int, final_lr: float = 0.0, warmup: int =
         lr_e = final_lr + (lr - final_lr) * (1 + cos(pi * (e - 1 - warmup) / (epochs - 1 - warmup))) / 2
 
     after ``warmup`` epochs rising linearly to ``lr``. Large steps while far from a minimum, small ones at
-    the end so the weights settle instead of bouncing around it."""
-    if not lr > 0 or epochs < 1 or not 0 <= final_lr <= lr or not 0 <= warmup < epochs:
-        raise ValueError(f"need lr > 0, epochs >= 1, 0 <= final_lr <= lr and 0 <= warmup < epochs, got "
-                         f"{lr!r}, {epochs!r}, {final_lr!r}, {warmup!r}.")
+    the end so the weights settle instead of bouncing around it. Epochs count from 1, as in fit (epoch 0
+    is an error); after epoch ``epochs`` the rate stays at ``final_lr`` (training on past the planned end
+    continues at the final rate)."""
+    lr = number_in(lr, "lr", 0, np.inf, low_open=True, meaning="the learning rate at the top of the curve")
+    epochs = positive_int(epochs, "epochs")
+    final_lr = number_in(final_lr, "final_lr", 0, lr, meaning="the rate at the last epoch, at most lr")
+    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)):
+        raise TypeError(f"warmup must be a whole number of epochs, got {warmup!r}.")
+    if not 0 <= warmup < epochs:
+        raise ValueError(f"warmup must be in 0..epochs - 1 = {epochs - 1} (epochs that rise to lr), got {warmup!r}.")
 
     def schedule(epoch):
+        epoch = _epoch(epoch)
         if epoch <= warmup:
             return lr * epoch / (warmup + 1)
         span = max(epochs - 1 - warmup, 1)

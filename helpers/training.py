@@ -17,18 +17,20 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ._arguments import positive_int
 from .losses import softmax
 from .nn import Sequential, SoftmaxCrossEntropy
 
 __all__ = [
     "prepare", "split_validation", "course_split", "VALIDATION_SIZE", "VALIDATION_SEED", "fit", "evaluate",
-    "predict_classes", "confusion_matrix", "History", "LivePlot",
-    "save_weights", "load_weights", "should_train", "TRAIN_ENV",
+    "predict_classes", "confusion_matrix", "History", "LivePlot", "save_weights", "load_weights", "should_train",
+    "TRAIN_ENV",
 ]
 
 #: The environment variable that says whether a notebook trains its networks or loads the shipped weights.
@@ -149,6 +151,8 @@ def evaluate(model: Sequential, x, y, batch_size: int = 1000, mirror: bool = Fal
     """
     if len(x) != len(y):
         raise ValueError(f"{len(x)} images but {len(y)} labels.")
+    if len(x) == 0:
+        raise ValueError("x holds no images: a loss and an accuracy need at least one.")
     loss_fn, total, correct = SoftmaxCrossEntropy(), 0.0, 0
     for i in range(0, len(x), batch_size):
         batch = _as_input(x[i:i + batch_size])
@@ -230,8 +234,9 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
     ``augment(batch, rng)``, if given, changes each training batch before it goes in (see
     helpers.augment); it draws from a generator of its own (spawned from ``rng``), so the batches (which
     images, in which order) are the same with and without augmentation. ``lr_schedule(epoch)``, if
-    given, sets the optimizer's learning rate at the start of each epoch (1, 2, ...). Pass an
-    earlier ``history`` to continue it. Returns the History.
+    given, sets the optimizer's learning rate at the start of each epoch; epochs count from 1 (1, 2, ...,
+    or on from the last epoch of a ``history`` given to continue), and the rate must be a finite number,
+    0 or more. Pass an earlier ``history`` to continue it. Returns the History.
 
     ``early_stopping=k`` (needs ``validation``): stop when the validation loss has not improved for k
     epochs in a row, and put back the weights of the epoch with the lowest validation loss. Pass the
@@ -241,8 +246,13 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
 
     if len(x) != len(y):
         raise ValueError(f"{len(x)} images but {len(y)} labels.")
-    if batch_size < 1 or epochs < 0:
-        raise ValueError(f"batch_size must be at least 1 and epochs 0 or more, got {batch_size}, {epochs}.")
+    if len(x) == 0:
+        raise ValueError("x holds no images: there is nothing to train on.")
+    batch_size = positive_int(batch_size, "batch_size")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number, 0 or more, got {epochs!r}.")
+    if validation is not None and len(validation[0]) == 0:
+        raise ValueError("validation=(x_val, y_val) holds no images: pass a validation split, or None.")
     if early_stopping is not None and (validation is None or early_stopping < 1):
         raise ValueError("early_stopping=k needs validation=(x_val, y_val) and k of 1 or more, "
                          f"got k={early_stopping!r} and validation={'given' if validation else None}.")
@@ -267,7 +277,7 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
     for epoch in range(start_epoch + 1, start_epoch + epochs + 1):
         bar.set_description(f"epoch {epoch}/{start_epoch + epochs}")
         if lr_schedule is not None:
-            optimizer.lr = float(lr_schedule(epoch))
+            optimizer.lr = _scheduled_rate(lr_schedule, epoch)
         history.lr.append(float(optimizer.lr))
         order = rng.permutation(len(x))
         seconds, total_loss, correct = 0.0, 0.0, 0
@@ -313,6 +323,17 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
     return history
 
 
+def _scheduled_rate(lr_schedule, epoch: int) -> float:
+    """lr_schedule(epoch) as a float, or an error: a negative rate would climb the loss, NaN ruin every weight."""
+    lr = lr_schedule(epoch)
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or np.ndim(lr):
+        raise TypeError(f"lr_schedule({epoch}) must return a number (the learning rate), got {lr!r}.")
+    if not (np.isfinite(lr) and lr >= 0):
+        raise ValueError(f"lr_schedule({epoch}) returned {lr!r}: a learning rate must be a finite number, 0 or "
+                         "more (a negative one would step uphill, up the loss).")
+    return float(lr)
+
+
 def save_weights(path, model: Sequential, history: History | None = None, **extra) -> Path:
     """Save the model's parameters (and optionally its history and other arrays) as a .npz file.
 
@@ -340,9 +361,22 @@ def save_weights(path, model: Sequential, history: History | None = None, **extr
 
 def load_weights(path, model: Sequential) -> dict[str, np.ndarray]:
     """Load parameters saved by :func:`save_weights` into ``model``; return the other arrays in the file
-    (``History.from_arrays(extra)`` rebuilds the history). Never unpickles."""
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
+    (``History.from_arrays(extra)`` rebuilds the history). Never unpickles.
+
+    Every array's name, shape and dtype is checked before the model changes (Sequential.load_state_dict):
+    a file made for another model leaves this one as it was.
+    """
+    path = Path(path)
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start != b"PK\x03\x04":                       # a .npz file is a zip archive of .npy arrays
+        raise ValueError(f"{path.name} is not a weights file (a .npz archive as save_weights writes): it does "
+                         "not start like a zip archive. Was it saved with save_weights, and completely?")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:    # pickled arrays are never loaded
+        raise ValueError(f"{path.name} is not a weights file that save_weights wrote: {exc}") from None
     params = {k: v for k, v in arrays.items() if k.split(".")[0].isdigit()}
     model.load_state_dict(params)
     return {k: v for k, v in arrays.items() if k not in params}

@@ -154,7 +154,7 @@ def test_bad_inputs_say_what_is_wrong():
         BatchNorm2D(3).forward(np.zeros((2, 3), np.float32))
     with pytest.raises(ValueError, match="features"):
         BatchNorm1D(3).forward(np.zeros((2, 4), np.float32))
-    with pytest.raises(ValueError, match="positive int"):
+    with pytest.raises(ValueError, match="channels must be at least 1"):
         BatchNorm2D(0)
     with pytest.raises(ValueError, match="momentum"):
         BatchNorm1D(3, momentum=0)

@@ -1,4 +1,6 @@
 """Notebook 09's self-checks accept right answers and catch the usual mistakes with a specific hint."""
+import re
+
 import numpy as np
 import pytest
 
@@ -93,3 +95,49 @@ def test_early_stopping(capsys, fn, hint):
 def test_flip(capsys, fn, hint):
     ok, out = verdict(capsys, fn, check_flip)
     assert ok is (hint is None) and (hint is None or hint in out), out
+
+
+def early_previous(losses, patience):
+    """The usual mistake: each loss compared with the epoch before, not with the best so far."""
+    best_epoch, waited = 1, 0
+    for epoch in range(2, len(losses) + 1):
+        if losses[epoch - 1] < losses[epoch - 2]:
+            best_epoch, waited = epoch, 0
+        else:
+            waited += 1
+            if waited == patience:
+                return best_epoch, epoch
+    return best_epoch, len(losses)
+
+
+def test_early_stopping_catches_a_comparison_with_the_previous_epoch(capsys):
+    assert early_previous([0.5, 0.6, 0.55, 0.52, 0.7, 0.8], 2) == (4, 6)
+    assert early_right([0.5, 0.6, 0.55, 0.52, 0.7, 0.8], 2) == (1, 3)
+    ok, out = verdict(capsys, early_previous, check_early_stopping)
+    assert not ok and "previous epoch" in out and "best so far" in out, out
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (lambda x, g, b, eps: (x - x.mean(0)) / np.sqrt(x.var(0)) * g + b, "eps is missing"),
+    (lambda x, g, b, eps: (x - x.mean(0)) / (np.sqrt(x.var(0)) + eps) * g + b, "inside the square root"),
+    (lambda x, g, b, eps: (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) * g + b, "eps argument"),
+])
+def test_batchnorm_forward_names_eps_when_it_is_missing_or_misplaced(capsys, fn, hint):
+    ok, out = verdict(capsys, fn, check_batchnorm_forward)
+    assert not ok and hint in out, out
+
+
+def test_batchnorm_forward_prints_enough_digits_to_see_the_difference(capsys):
+    ok, out = verdict(capsys, lambda x, g, b, eps: ((x - x.mean(0)) / np.sqrt(x.var(0) + eps) * g + b) * (1 + 1e-4),
+                      check_batchnorm_forward)
+    got, expected = re.search(r"got (\S+), expected (\S+)\.", out).groups()
+    assert not ok and got != expected, out
+
+
+def test_momentum_names_the_pytorch_form(capsys):
+    def pytorch_form(w, v, g, lr, mu):
+        v = mu * v + g
+        return w - lr * v, v
+
+    ok, out = verdict(capsys, pytorch_form, check_momentum_step)
+    assert not ok and "PyTorch" in out and "v = mu * v - lr * g" in out, out

@@ -35,22 +35,44 @@ def check_momentum_step(fn) -> bool:
         return report(False, "that is plain SGD: update v first (v = mu * v - lr * g), then move w by v.")
     if gw.shape == w.shape and np.allclose(gw, w + v):
         return report(False, "w moved by the old velocity: update v first, then add the new v to w.")
+    if gv.shape == v.shape and np.allclose(gv, mu * v + g):
+        return report(False, "that is PyTorch's form, v = mu * v + g and w -= lr * v, where the velocity leaves "
+                             "the learning rate out. Here the velocity carries it: v = mu * v - lr * g, then "
+                             "w += v (the same steps while lr is constant, not when it changes).")
     if gv.shape == v.shape and np.allclose(gv, mu * v + lr * g):
         return report(False, "the sign: the velocity goes *down* the gradient, v = mu * v - lr * g.")
     return report(False, why_v if not ok_v else why_w)
 
 
+def _differs(got, right, name: str) -> str:
+    """Where an array answer differs most, with enough digits to see the difference."""
+    got, right = np.asarray(got, dtype=float), np.asarray(right, dtype=float)
+    where = np.unravel_index(np.argmax(np.abs(got - right)), right.shape)
+    a, b = got[where], right[where]
+    digits = 4
+    while digits < 15 and f"{a:.{digits}g}" == f"{b:.{digits}g}":
+        digits += 1
+    index = tuple(int(i) for i in where)
+    return f"{name} differs at index {index}: got {a:.{digits}g}, expected {b:.{digits}g}."
+
+
 def check_batchnorm_forward(fn) -> bool:
-    """Is ``fn(x, gamma, beta, eps)`` batch normalisation of x (N, D) in training mode?"""
+    """Is ``fn(x, gamma, beta, eps)`` batch normalisation of x (N, D) in training mode?
+
+    The check passes eps = 0.1, large enough that leaving eps out, or adding it outside the square root,
+    changes the output visibly (with 1e-5 those differ from the right answer in the 6th digit).
+    """
     rng = np.random.default_rng(5)
     x = rng.normal(3, 2, (8, 4))
-    gamma, beta, eps = rng.normal(1, 0.3, 4), rng.normal(0, 1, 4), 1e-5
+    gamma, beta, eps = rng.normal(1, 0.3, 4), rng.normal(0, 1, 4), 0.1
     got, why = _call(fn, x.copy(), gamma, beta, eps)
     if why:
         return report(False, why)
     mean, var = x.mean(axis=0), x.var(axis=0)
     right = (x - mean) / np.sqrt(var + eps) * gamma + beta
     ok, why = compare_array(got, right, "your output")
+    if not ok and "differs at" in why:
+        why = _differs(got, right, "your output")
     if ok:
         return report(True, "each feature (column) has mean beta and standard deviation gamma over the batch.")
     a = np.asarray(got, dtype=float)
@@ -65,6 +87,13 @@ def check_batchnorm_forward(fn) -> bool:
             return report(False, "use the batch's own variance (divide by N, np.var's default), not ddof=1.")
         if np.allclose(a, (x - mean) / (var + eps) * gamma + beta):
             return report(False, "divide by the standard deviation, sqrt(var + eps), not by the variance.")
+        if np.allclose(a, (x - mean) / np.sqrt(var) * gamma + beta):
+            return report(False, "eps is missing: divide by sqrt(var + eps). eps keeps the division safe when a "
+                                 "feature barely varies over the batch.")
+        if np.allclose(a, (x - mean) / (np.sqrt(var) + eps) * gamma + beta):
+            return report(False, "eps goes inside the square root: sqrt(var + eps), not sqrt(var) + eps.")
+        if np.allclose(a, (x - mean) / np.sqrt(var + 1e-5) * gamma + beta):
+            return report(False, "use the eps argument the function receives, not a number of your own.")
     return report(False, why)
 
 
@@ -108,6 +137,19 @@ def check_early_stopping(fn) -> bool:
         if tuple(int(v) for v in got_b) != (3, 3):
             return report(False, f"when the loss keeps falling, training runs to the end and keeps the last epoch: "
                                  f"for [0.5, 0.4, 0.3] expected (3, 3), got {got_b}.")
+        # comparing each loss with the previous epoch's instead of the best so far also gives (5, 7) above
+        got_c, why_c = _call(fn, [0.5, 0.6, 0.55, 0.52, 0.7, 0.8], 2)
+        if why_c:
+            return report(False, why_c)
+        if not (isinstance(got_c, tuple) and len(got_c) == 2):
+            return report(False, "return two whole numbers: `return best_epoch, stop_epoch`.")
+        if tuple(int(v) for v in got_c) == (4, 6):
+            return report(False, "you compared each loss with the previous epoch's; compare it with the best so far. "
+                                 "On [0.5, 0.6, 0.55, 0.52, 0.7, 0.8] with patience 2, 0.55 and 0.52 beat the epoch "
+                                 "before them but not epoch 1's 0.5: expected (1, 3), got (4, 6).")
+        if tuple(int(v) for v in got_c) != (1, 3):
+            return report(False, f"for [0.5, 0.6, 0.55, 0.52, 0.7, 0.8] with patience 2 expected (1, 3) (nothing "
+                                 f"beats epoch 1's 0.5), got {got_c}.")
         return report(True, "epoch 5 was the best; epochs 6 and 7 did not beat it (patience 2), so training stops "
                             "at epoch 7 and restores epoch 5's weights (the 0.39 of epoch 9 is never seen).")
     if tuple(int(v) for v in got) == (9, 9):
