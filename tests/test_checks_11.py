@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from helpers.checks.inside import check_field_rows, check_occlusion_drop, check_pixel_gradient
+from helpers.images import data_dir, load_sample
 from helpers.losses import softmax
 from helpers.models import fashion_cnn
+from helpers.training import load_weights, prepare
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +43,9 @@ def test_field_rows_of_the_first_layer(capsys, net):
     assert not check_field_rows((5, 7), net, layer=1, row=5)
 
 
-def occluded_probs(net, image, label, rows, cols):
+def occluded_probs(net, image, label, rows, cols, fill=0.5):
     covered = image.copy()
-    covered[:, rows[0]:rows[1], cols[0]:cols[1]] = 0.5
+    covered[:, rows[0]:rows[1], cols[0]:cols[1]] = fill
     return softmax(net(np.stack([image, covered])))[:, label]
 
 
@@ -51,14 +53,67 @@ def test_occlusion_drop(capsys, net, image):
     p = occluded_probs(net, image, 2, (10, 16), (8, 14))
     right = float(p[0] - p[1])
     assert abs(right) > 1e-4                         # the square changes something, so the hints can tell
-    assert verdict(capsys, lambda: check_occlusion_drop(right, net, image, 2, (10, 16), (8, 14)))[0]
-    ok, out = verdict(capsys, lambda: check_occlusion_drop(-right, net, image, 2, (10, 16), (8, 14)))
+    check = lambda answer: check_occlusion_drop(answer, net, image, 2, (10, 16), (8, 14), fill=0.5)  # noqa: E731
+    assert verdict(capsys, lambda: check(right))[0]
+    ok, out = verdict(capsys, lambda: check(-right))
     assert not ok and "sign" in out
     p7 = occluded_probs(net, image, 2, (10, 17), (8, 15))
-    ok, out = verdict(capsys, lambda: check_occlusion_drop(float(p7[0] - p7[1]), net, image, 2, (10, 16), (8, 14)))
+    ok, out = verdict(capsys, lambda: check(float(p7[0] - p7[1])))
     assert not ok and "stops before" in out
-    ok, out = verdict(capsys, lambda: check_occlusion_drop(..., net, image, 2, (10, 16), (8, 14)))
+    ok, out = verdict(capsys, lambda: check(...))
     assert not ok and "Replace the ..." in out
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """Notebook 11's network (07's shipped weights) and the shipped test images."""
+    model = fashion_cnn()
+    load_weights(data_dir() / "fashion_cnn_weights.npz", model)
+    sample = load_sample("fashion_mnist_sample")
+    x, y = prepare(sample["images"]), sample["labels"].astype(np.int64)
+    return model, x, y, softmax(model.predict(x)).argmax(axis=1)
+
+
+def test_exercise_2_tells_the_wrong_answers_from_the_right_one(capsys, trained):
+    # Exercise 2 as notebook 11 sets it: the first T-shirt the network gets right, rows 4..9 and columns
+    # 18..23 (the shoulder) covered with the background's value 0. The old exercise (a grey square on
+    # rows 10..15, columns 8..13 of the ankle boot) moved p from 0.99976 to 0.99837, and a black square
+    # gave nearly the same drop, so a wrong fill passed.
+    model, x, y, pred = trained
+    t = int(np.flatnonzero((y == 0) & (pred == 0))[0])
+    rows, cols = (4, 10), (18, 24)
+    image, label = x[t], int(y[t])
+    p_black = occluded_probs(model, image, label, rows, cols, fill=0.0)
+    p_grey = occluded_probs(model, image, label, rows, cols, fill=0.5)
+    right, grey = float(p_black[0] - p_black[1]), float(p_grey[0] - p_grey[1])
+    assert right > 0.3 and abs(right - grey) > 0.3                # a drop worth measuring; the fill matters
+
+    def check(answer):
+        return verdict(capsys, lambda: check_occlusion_drop(answer, model, image, label, rows, cols, fill=0.0))
+
+    assert check(right)[0]
+    z = model(np.stack([image, image]))[:, label]
+    covered = image.copy()
+    covered[:, rows[0]:rows[1], cols[0]:cols[1]] = 0.0
+    z_after = model(covered[None])[0, label]
+    swapped = occluded_probs(model, image, label, cols, rows, fill=0.0)
+    for answer, hint in [(grey, "filled with 0.5"), (0.0, "a drop of 0"), (float(p_black[1]), "probability after"),
+                         (float(z[0] - z_after), "class score"), (float(swapped[0] - swapped[1]), "swapped"),
+                         (-right, "sign")]:
+        ok, out = check(answer)
+        assert not ok and hint in out, (answer, out)
+
+
+def test_pixel_gradient_of_zero_is_its_own_mistake(capsys, trained):
+    # on a confidently classified image (p = 1.000) the probability's gradient is about 0, and a learner
+    # whose two copies were the same image got "that is the gradient of the probability"
+    model, x, y, pred = trained
+    k = int(np.flatnonzero((y == 9) & (pred == 9))[0])         # notebook 11's image k, an ankle boot
+    ok, out = verdict(capsys, lambda: check_pixel_gradient(0, model, x[k], int(y[k]), pixel=(12, 14)))
+    assert not ok and "exactly 0" in out and "copies" in out
+    assert "that is the gradient of the probability" not in out
+    ok, out = verdict(capsys, lambda: check_pixel_gradient(0.0, model, x[k], int(y[k]), pixel=(12, 14)))
+    assert not ok and "exactly 0" in out
 
 
 def test_pixel_gradient(capsys, net, image):
