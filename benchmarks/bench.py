@@ -8,7 +8,7 @@ its contenders in interleaved rounds and reports medians and their ratios. Targe
 - helpers.conv2d at least 1,000x faster than conv2d_loops (the loops are timed on a 48x48 crop at
   the same stride and scaled by output pixel count: they take minutes on a full photo);
 - batches at 30% or more of the machine's float32 matrix-multiply throughput;
-- no regression: no row more than 1.5x slower than the figures in README's Speed table, measured as
+- no regression: no row more than 1.5x slower than the figures in the Speed page's table (docs/speed.md), measured as
   ratios to what this run times beside it (the loops, OpenCV, the machine's matrix product).
 
 The ratio to cv2.filter2D (zero border) is printed for reference; it is no longer a target: the
@@ -41,11 +41,11 @@ import numpy as np
 
 from helpers import _threads, conv2d, conv2d_loops
 
-#: README's Speed table, the slow end of each measured range: the yardstick for "no regression".
-README_VS_LOOPS = {(3, 1): 1800, (5, 1): 1800, (3, 2): 740, (5, 2): 1300}      # (kernel, stride): x faster
-README_VS_CV2 = {3: 5.4, 5: 3.3}                                                 # kernel: x OpenCV's time
-README_SHARE_OF_MATMUL = {(64, 1, 28, 28): 0.31, (64, 32, 14, 14): 0.53}
-SLOWER_LIMIT = 1.5          # a row more than this much slower than README's figure is a regression
+#: the Speed page's table (docs/speed.md), the slow end of each measured range: the yardstick for "no regression".
+SPEED_VS_LOOPS = {(3, 1): 1800, (5, 1): 1800, (3, 2): 740, (5, 2): 1300}      # (kernel, stride): x faster
+SPEED_VS_CV2 = {3: 5.4, 5: 3.3}                                                 # kernel: x OpenCV's time
+SPEED_SHARE_OF_MATMUL = {(64, 1, 28, 28): 0.31, (64, 32, 14, 14): 0.53}
+SLOWER_LIMIT = 1.5          # a row more than this much slower than the Speed page's figure is a regression
 
 
 def warn_if_busy() -> None:
@@ -160,12 +160,12 @@ def single_images(rounds: int, sizes, failures: list, baseline=None) -> None:
                 case = f"{n}x{n} k{k} s{s}"
                 if vs_loops < 1000:
                     failures.append(f"{case}: only {vs_loops:.0f}x faster than the loops (target 1000x)")
-                if vs_loops * SLOWER_LIMIT < README_VS_LOOPS[k, s]:
-                    failures.append(f"{case}: regression, {vs_loops:.0f}x faster than the loops, README has "
-                                    f"{README_VS_LOOPS[k, s]}x (limit {README_VS_LOOPS[k, s] / SLOWER_LIMIT:.0f}x)")
-                if vs_cv2 > README_VS_CV2[k] * SLOWER_LIMIT:
-                    failures.append(f"{case}: regression, {vs_cv2:.2f}x OpenCV's time, README has up to "
-                                    f"{README_VS_CV2[k]}x (limit {README_VS_CV2[k] * SLOWER_LIMIT:.1f}x)")
+                if vs_loops * SLOWER_LIMIT < SPEED_VS_LOOPS[k, s]:
+                    failures.append(f"{case}: regression, {vs_loops:.0f}x faster than the loops, docs/speed.md has "
+                                    f"{SPEED_VS_LOOPS[k, s]}x (limit {SPEED_VS_LOOPS[k, s] / SLOWER_LIMIT:.0f}x)")
+                if vs_cv2 > SPEED_VS_CV2[k] * SLOWER_LIMIT:
+                    failures.append(f"{case}: regression, {vs_cv2:.2f}x OpenCV's time, docs/speed.md has up to "
+                                    f"{SPEED_VS_CV2[k]}x (limit {SPEED_VS_CV2[k] * SLOWER_LIMIT:.1f}x)")
     print(f"times in ms; conv2d shares a large image out over up to {_threads.THREADS} threads, '1 thread' "
           f"does not;\ncv2 uses {cv2.getNumThreads()} threads, 'cv2 1t' one; loops* timed on a 48x48 crop "
           "at the same stride, scaled by output pixels; 'vs cv2' is printed for reference, not a target"
@@ -194,10 +194,10 @@ def batches(rounds: int, gflops: float, failures: list, baseline=None) -> None:
         case = f"batch {N}x{C}x{H}x{W} with {F} filters"
         if share < 0.30:
             failures.append(f"{case}: {share:.0%} of matmul throughput (target 30%)")
-        readme = README_SHARE_OF_MATMUL[N, C, H, W]
-        if share * SLOWER_LIMIT < readme:
-            failures.append(f"{case}: regression, {share:.0%} of matmul throughput, README has {readme:.0%} "
-                            f"(limit {readme / SLOWER_LIMIT:.0%})")
+        recorded = SPEED_SHARE_OF_MATMUL[N, C, H, W]
+        if share * SLOWER_LIMIT < recorded:
+            failures.append(f"{case}: regression, {share:.0%} of matmul throughput, docs/speed.md has {recorded:.0%} "
+                            f"(limit {recorded / SLOWER_LIMIT:.0%})")
 
 
 def main(argv=None) -> int:

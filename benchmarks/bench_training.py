@@ -6,10 +6,10 @@ A step is what training repeats: forward pass of a batch of 128 images through C
 MaxPool 2, Conv 64 3x3 same, ReLU, MaxPool 2, Flatten, Dense 128, ReLU, Dense 10; softmax cross-entropy;
 backward pass; Adam update. Everything float32. Targets, each measured in this run:
 
-- helpers.nn: at least 2,000 images per second, and no regression: not below README's figure
+- helpers.nn: at least 2,000 images per second, and no regression: not below the Speed page's figure
   (3,400 images/s on a 2-core machine) divided by 1.5;
 - when PyTorch is importable (it is optional: pip install torch), the same step in PyTorch on the CPU
-  with the same number of threads, timed in interleaved rounds: ours within 1.3x of its time (README:
+  with the same number of threads, timed in interleaved rounds: ours within 1.3x of its time (docs/speed.md:
   1.06x to 1.20x). Without PyTorch the bench says it skipped that comparison.
 
 ``--against REV`` also times the step with the helpers of git revision REV, in the same rounds.
@@ -36,7 +36,7 @@ from helpers.optim import Adam
 BATCH = 128
 TARGET_IMAGES_PER_S = 2000
 TARGET_TORCH_RATIO = 1.3
-README_IMAGES_PER_S = 3400      # README's Speed table, the slow end of its range
+SPEED_IMAGES_PER_S = 3400      # the Speed page's table (docs/speed.md), the slow end of its range
 
 
 def numpy_step(package: str = "helpers"):
@@ -210,9 +210,10 @@ def main(argv=None) -> int:
     print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s (target >= {TARGET_IMAGES_PER_S:,}): {'ok' if ok else 'MISSED'}")
     if not ok:
         failures.append("images/s")
-    floor = README_IMAGES_PER_S / SLOWER_LIMIT
+    floor = SPEED_IMAGES_PER_S / SLOWER_LIMIT
     ok = BATCH / ours >= floor
-    print(f"no regression: README has {README_IMAGES_PER_S:,} images/s, limit {floor:,.0f}: {'ok' if ok else 'MISSED'}")
+    print(f"no regression: docs/speed.md has {SPEED_IMAGES_PER_S:,} images/s, limit {floor:,.0f}: "
+          f"{'ok' if ok else 'MISSED'}")
     if not ok:
         failures.append(f"regression: {BATCH / ours:,.0f} images/s < {floor:,.0f}")
     if args.against:

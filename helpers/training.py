@@ -395,7 +395,7 @@ def should_train(data_found: bool) -> bool:
     if setting in ("1", "yes", "true"):
         if not data_found:
             raise RuntimeError(f"{TRAIN_ENV}={setting} asks to train, but the full dataset was not found: "
-                               f"provide it (see README, Data) or unset {TRAIN_ENV} to load the shipped weights.")
+                               f"provide it (see docs/data.md) or unset {TRAIN_ENV} to load the shipped weights.")
         return True
     if setting in ("0", "no", "false"):
         return False
