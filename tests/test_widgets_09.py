@@ -49,3 +49,74 @@ def test_momentum_reaches_the_minimum_faster_than_sgd_along_the_valley():
     assert mom < sgd / 10
     with pytest.raises(ValueError, match="optimizer"):
         optimizer_path(A, "RMSprop", 0.1)
+
+
+# -- bad settings: a clear error naming the argument, never a silently clamped slider -------------------
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(optimizer="RMSprop"), ValueError, "optimizer must be one of 'SGD', 'momentum', 'Adam'"),
+    (dict(surface="saddle"), ValueError, "surface must be one of 'narrow valley', 'round bowl'"),
+    (dict(lr=-1), ValueError, "lr must be between"),
+    (dict(lr=10.0), ValueError, "lr must be between"),
+    (dict(lr="0.1"), TypeError, "lr must be a number"),
+    (dict(momentum=1), ValueError, "momentum must be between 0 and 0.99"),
+    (dict(momentum=-0.5), ValueError, "momentum must be between"),
+    (dict(steps=0), ValueError, "steps must be between 1 and 200"),
+    (dict(steps=500), ValueError, "steps must be between 1 and 200"),
+    (dict(steps=2.5), TypeError, "steps must be a whole number"),
+])
+def test_bad_settings_are_named_errors(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        OptimizerExplorer(**kwargs)
+
+
+def test_optimizer_path_refuses_a_fractional_or_zero_number_of_steps():
+    for steps in (0, 2.5, True):
+        with pytest.raises(ValueError, match="steps must be a whole number"):
+            optimizer_path(SURFACES["round bowl"], "SGD", 0.1, steps=steps)
+
+
+def test_the_learning_rates_the_notebook_suggests_are_on_the_slider():
+    """The text asks for SGD past 0.08, momentum, and Adam at 0.03 and at 1: each is a value of the slider,
+    exactly, and the path drawn is the update rule's at that rate."""
+    e = OptimizerExplorer(optimizer="Adam")
+    values = [v for _, v in e.lr.options]
+    for lr in (0.001, 0.01, 0.03, 0.05, 0.07, 0.08, 0.1, 0.3, 1.0, 3.0):
+        assert lr in values, lr
+    assert values == sorted(values) and len(values) >= 40
+    ratios = np.diff(np.log10(values))
+    assert ratios.max() < 0.2                         # at most a factor 1.6 between neighbours
+    e.lr.value = 0.03
+    assert e.message.value == ""
+    np.testing.assert_allclose(e.path, optimizer_path(SURFACES["narrow valley"], "Adam", 0.03, 0.9, 50))
+    assert "0.03" in e.info.value
+    assert 0.04 in [v for _, v in OptimizerExplorer(lr=0.04).lr.options]   # a start off the grid is kept
+
+
+def _px(widget) -> int:
+    width = widget.layout.width
+    assert width and width.endswith("px"), f"{getattr(widget, 'description', widget)} has no width in px"
+    return int(width[:-2])
+
+
+def test_the_explorer_fits_an_840_by_700_output_area():
+    """Controls and both plots side by side in JupyterLab's output area (about 840 px wide), without
+    wrapping: every row's widths (plus a few pixels of margin each) add up to less than 840 px, the steps
+    slider shares its row, and the controls and plots together are under 700 px tall."""
+    e = OptimizerExplorer()
+    rows = e.widget.children[:-2]                     # the rows of controls (then the message, the panels)
+    assert e.info in rows
+    height = 0
+    for r in rows:
+        if r is e.info:
+            height += 24
+            continue
+        items = list(getattr(r, "children", [r]))
+        assert sum(_px(w) + 4 for w in items) <= 840, [w.description for w in items]
+        height += 36
+    steps_row = next(r for r in rows if e.steps in getattr(r, "children", ()))
+    assert len(steps_row.children) > 1
+    assert _px(e.momentum) >= 600 and _px(e.lr) >= 600              # long tracks: fine steps to drag
+    widths = [p.image.width for p in (e.contours, e.loss_plot)]
+    heights = [p.image.height for p in (e.contours, e.loss_plot)]
+    assert sum(int(w) + 8 for w in widths) <= 840, widths          # each panel has an 8 px margin
+    assert height + 24 + 22 + max(int(h) for h in heights) <= 700, (height, heights)

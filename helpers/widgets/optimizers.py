@@ -15,7 +15,7 @@ import numpy as np
 from ._base import Explorer
 from .panels import FigurePanel
 
-__all__ = ["OptimizerExplorer", "SURFACES", "START", "optimizer_path"]
+__all__ = ["OptimizerExplorer", "OPTIMIZERS", "SURFACES", "START", "optimizer_path"]
 
 
 def _tilted(curvatures, degrees):
@@ -30,6 +30,43 @@ START = np.array([-4.0, 2.5])
 _LOSS_FLOOR, _LOSS_CEILING = 1e-12, 1e14   # the loss plot's range: a diverged path ends near the top
 _LIMIT = 1e6          # a path beyond this distance has diverged: stop following it
 _XLIM, _YLIM = (-5.0, 5.0), (-3.5, 3.5)
+OPTIMIZERS = ("SGD", "momentum", "Adam")
+MAX_STEPS, MAX_MOMENTUM = 200, 0.99
+_LR_MIN, _LR_MAX = 1e-3, 3.0      # the learning-rate slider's range
+
+
+def _round(lr: float) -> float:
+    return float(f"{lr:.6g}")     # 0.035, not 3.5 * 0.01 = 0.035000000000000003
+
+
+def _lr_options(extra: float) -> list[tuple[str, float]]:
+    """The learning-rate slider's values: 1, 1.5, 2, 2.5, ..., 5, 6, 7, 8, 9 times each power of ten
+    from 0.001 to 3, and ``extra`` (the value the explorer starts at) if it is not one of them."""
+    mantissas = (1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9)
+    values = {_round(m * 10.0**e) for e in range(-3, 1) for m in mantissas}
+    values = sorted(v for v in values | {_round(extra)} if _LR_MIN <= v <= _LR_MAX)
+    return [(f"{v:g}", v) for v in values]
+
+
+def _check_settings(optimizer, lr, momentum, steps, surface) -> None:
+    """A clear error for a setting the explorer's controls cannot take (instead of a clamped slider)."""
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}, got {optimizer!r}.")
+    if not isinstance(surface, str) or surface not in SURFACES:
+        raise ValueError(f"surface must be one of {', '.join(map(repr, SURFACES))}, got {surface!r}.")
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)):
+        raise TypeError(f"lr must be a number, got {lr!r}.")
+    if not _LR_MIN <= lr <= _LR_MAX:
+        raise ValueError(f"lr must be between {_LR_MIN:g} and {_LR_MAX:g} (the slider's range), got {lr!r}.")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float, np.integer, np.floating)):
+        raise TypeError(f"momentum must be a number, got {momentum!r}.")
+    if not 0 <= momentum <= MAX_MOMENTUM:
+        raise ValueError(f"momentum must be between 0 and {MAX_MOMENTUM} (1 or more never slows down: the "
+                         f"velocity would not decay), got {momentum!r}.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"steps must be a whole number of steps, got {steps!r}.")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {steps!r}.")
 
 
 def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: int = 50, start=START,
@@ -38,12 +75,14 @@ def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: i
 
     Adam uses ``momentum`` as its beta1. A path that runs away (beyond 1e6) stops there.
     """
-    if optimizer not in ("SGD", "momentum", "Adam"):
-        raise ValueError(f"optimizer must be 'SGD', 'momentum' or 'Adam', got {optimizer!r}.")
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}, got {optimizer!r}.")
     if not lr > 0:
         raise ValueError(f"the learning rate must be positive, got {lr!r}.")
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a whole number of steps, 1 or more, got {steps!r}.")
     w = np.array(start, dtype=float)
     v, m, s = np.zeros(2), np.zeros(2), np.zeros(2)
     path = [w]
@@ -65,7 +104,10 @@ def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: i
 
 
 class OptimizerExplorer(Explorer):
-    """Controls: ``optimizer`` (Dropdown), ``lr`` (log slider), ``momentum``, ``steps``, ``surface``.
+    """Controls: ``optimizer`` (Dropdown), ``lr`` (a slider over round values from 0.001 to 3, evenly
+    spaced on a log scale), ``momentum`` (0 to 0.99), ``steps`` (1 to 200), ``surface``. A setting outside
+    these ranges, or an unknown optimiser or surface, is a ValueError (or a TypeError for a wrong type)
+    naming the argument. Laid out to fit an output area 840 pixels wide.
 
     After each redraw: ``path`` (the points visited), ``losses`` (the loss at each point),
     ``diverged`` (True if the path ran away or ended higher than it started) and ``info`` (an HTML line
@@ -75,24 +117,32 @@ class OptimizerExplorer(Explorer):
     def __init__(self, optimizer: str = "SGD", lr: float = 0.05, momentum: float = 0.9, steps: int = 50,
                  surface: str = "narrow valley"):
         super().__init__()
-        opts = dict(style={"description_width": "initial"})
-        self.optimizer = widgets.Dropdown(options=["SGD", "momentum", "Adam"], value=optimizer, description="optimiser")
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-3, max=0.5, step=0.05, readout_format=".3g",
-                                         description="learning rate", **opts)
-        self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
-                                            description="momentum (Adam: beta1)", **opts)
+        _check_settings(optimizer, lr, momentum, steps, surface)
+        # widths in pixels: the controls and both plots fit an 840 px wide output area without wrapping
+        slider = dict(style={"description_width": "150px"}, layout=widgets.Layout(width="800px"))
+        self.optimizer = widgets.Dropdown(options=OPTIMIZERS, value=optimizer, description="optimiser",
+                                          layout=widgets.Layout(width="190px"),
+                                          style={"description_width": "65px"})
+        self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface",
+                                        layout=widgets.Layout(width="200px"),
+                                        style={"description_width": "55px"})
         # the loss axes are drawn again when the number of steps changes: that slider updates on release
-        self.steps = widgets.IntSlider(value=steps, min=1, max=200, description="steps", continuous_update=False,
-                                       **opts)
-        self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface")
+        self.steps = widgets.IntSlider(value=steps, min=1, max=MAX_STEPS, description="steps",
+                                       continuous_update=False, layout=widgets.Layout(width="400px"),
+                                       style={"description_width": "45px"})
+        # round values, 1-1.5-2-...-9 in every decade: the values the notebook suggests are all on it
+        self.lr = widgets.SelectionSlider(options=_lr_options(lr), value=_round(lr),
+                                          description="learning rate", **slider)
+        self.momentum = widgets.FloatSlider(value=momentum, min=0.0, max=MAX_MOMENTUM, step=0.01,
+                                            description="momentum (Adam: beta1)", **slider)
         self.info = widgets.HTML(value="")
         self.path = self.losses = None
         self.diverged = False
-        self.contours = FigurePanel("paths from the start (dot) to the minimum (star)", figsize=(5.4, 4.0))
-        self.loss_plot = FigurePanel("loss at each step", figsize=(4.2, 4.0))
+        self.contours = FigurePanel("paths from the start (dot) to the minimum (star)", figsize=(4.5, 3.6))
+        self.loss_plot = FigurePanel("loss at each step", figsize=(3.5, 3.6))
         self._frozen_surface = self._frozen_steps = None
         self.watch(self.optimizer, self.lr, self.momentum, self.steps, self.surface)
-        self.layout([[self.optimizer, self.surface, self.steps], [self.lr, self.momentum], self.info],
+        self.layout([[self.optimizer, self.surface, self.steps], self.lr, self.momentum, self.info],
                     [[self.contours, self.loss_plot]])
 
     def _draw_contours(self, name):
