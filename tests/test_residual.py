@@ -170,7 +170,67 @@ def test_shipped_resnet_weights_classify_the_shipped_sample_and_carry_their_sing
     # the test-time mirror is used exactly when it did better on validation
     assert mirror == (float(extra["val_accuracy_mirror"]) > float(extra["val_accuracy_plain"]))
     assert float(extra["val_accuracy_plain"]) == pytest.approx(history.val_acc[-1])
-    assert float(extra["test_accuracy"]) >= 0.935
+    # the training cell's floor is on validation: the test score is reported, never asserted as a target
+    assert float(extra["val_accuracy_plain"]) >= 0.92
     sample = load_sample("fashion_mnist_sample")
     _, acc = evaluate(model, sample["images"], sample["labels"], mirror=mirror)
     assert acc > 0.92, acc
+
+
+def _answers_on_sample(model, images, mirror=False):
+    from helpers.losses import softmax
+    from helpers.training import prepare
+
+    x = prepare(images)
+    probs = softmax(model.forward(x, training=False), axis=1)
+    if mirror:
+        probs = probs + softmax(model.forward(x[..., ::-1], training=False), axis=1)
+    return probs.argmax(axis=1)
+
+
+def test_shipped_test_answers_belong_to_the_shipped_networks():
+    """Notebook 10 compares 07's, 09's and its ResNet's answers image by image (paired) from the arrays
+    stored with the ResNet. They must be those networks' answers: the recorded accuracies, and on the
+    shipped sample (the first 1,000 test images) the answers the shipped weights give now."""
+    from helpers.images import data_dir, load_sample
+    from helpers.models import fashion_cnn_bn
+
+    resnet = fashion_resnet(seed=0)
+    extra = load_weights(data_dir() / "fashion_resnet_weights.npz", resnet)
+    cnn07, net09 = fashion_cnn(seed=0), fashion_cnn_bn(seed=0)
+    extra07 = load_weights(data_dir() / "fashion_cnn_weights.npz", cnn07)
+    extra09 = load_weights(data_dir() / "fashion_improved_weights.npz", net09)
+    sample = load_sample("fashion_mnist_sample")
+    n = len(sample["labels"])
+    cases = [("test_correct_plain", resnet, False, extra["test_accuracy_plain"]),
+             ("test_correct_mirror", resnet, True, None),
+             ("test_correct_07", cnn07, False, extra07["test_acc"]),
+             ("test_correct_09", net09, False, extra09["test_accuracy"])]
+    for key, model, mirror, recorded in cases:
+        correct = extra[key]
+        assert correct.shape == (10_000,) and correct.dtype == bool, key
+        if recorded is not None:
+            assert correct.mean() == pytest.approx(float(recorded), abs=1e-12), key
+        answers = _answers_on_sample(model, sample["images"], mirror=mirror)
+        np.testing.assert_array_equal(correct[:n], answers == sample["labels"], err_msg=key)
+    chosen = extra["test_correct_mirror"] if bool(extra["mirror"]) else extra["test_correct_plain"]
+    assert chosen.mean() == pytest.approx(float(extra["test_accuracy"]), abs=1e-12)
+
+
+def test_shipped_residual_experiment_has_several_seeds_and_zero_initialised_blocks():
+    """The plain-versus-residual experiment of notebook 10: at least 5 seeds per network, every run
+    finite and below its starting loss, and in the residual stack the first convolution of every block
+    gets no gradient at the first step (the second convolution starts at zero)."""
+    from helpers.images import data_dir
+
+    with np.load(data_dir() / "residual_experiment.npz") as f:
+        shipped = {k: f[k] for k in f.files}
+    n_seeds = len(shipped["seeds"])
+    assert n_seeds >= 5
+    for i, n_convs in enumerate([21, 21, 5]):     # plain 20, residual 20, plain 4 (each + the stem)
+        losses, final = shipped[f"loss_{i}"], shipped[f"final_loss_{i}"]
+        assert losses.shape[0] == final.shape[0] == n_seeds and losses.shape[1] >= 100
+        assert shipped[f"grad_norms_{i}"].shape == shipped[f"grad_norms_step1_{i}"].shape == (n_seeds, n_convs)
+        assert np.isfinite(losses).all() and (final < losses[:, :10].mean(axis=1)).all()
+    assert np.all(shipped["grad_norms_step1_1"][:, 1::2] == 0)     # residual: each block's first conv
+    assert np.all(shipped["grad_norms_step1_0"] > 0)               # plain: every convolution learns at once
