@@ -77,7 +77,7 @@ class PixelInspector(Explorer):
         first = next(iter(self.images.values()))
         H, W = first.shape[:2]
         k = max(1, min(size, 16, H, W))
-        wide = widgets.Layout(width="410px")     # two to a row; a track of about 260 pixels to drag
+        wide = widgets.Layout(width="400px")     # two to a row; a track of about 250 pixels to drag
         self.source = widgets.Dropdown(options=list(self.images), description="image", layout=wide)
         self.size = widgets.IntSlider(value=k, min=1, max=min(16, max(H, W)), description="window", layout=wide)
         self.row = widgets.IntSlider(value=min(H // 3, H - k), min=0, max=H - k, description="row", layout=wide)

@@ -75,7 +75,7 @@ class SobelExplorer(Explorer):
         self.panel_gx.show(self.gx, "RdBu_r", -lim, lim)
         self.panel_gy.show(self.gy, "RdBu_r", -lim, lim)
         self.panel_mag.show(self.magnitude, "magma", 0, mag_lim)
-        self.panel_dir = panel("direction arctan2(Gy, Gx) of the edges", "twilight", -180, 180,
+        self.panel_dir = panel("edge direction arctan2(Gy, Gx)", "twilight", -180, 180,
                                "degrees; blank: no edge", fmt="png")
         self.panel_edges = panel("edges", "gray", 0, 1, "1 = edge, 0 = not", fmt="png")
         self.diff_colorbar = ColorBar("magma", 0, 1, label="|difference|", height=self.SIDE - 20)
@@ -99,7 +99,7 @@ class SobelExplorer(Explorer):
         corner = np.abs(diff[: self.CORNER, : self.CORNER])
         top = max(float(corner.max()), 1e-6)
         self.diff_colorbar.set_limits(0, top)
-        self.panel_diff.show(corner, "magma", 0, top, scale=max(1, (self.SIDE - 20) // max(corner.shape)))
+        self.panel_diff.show(corner, "magma", 0, top, scale=max(1, 168 // max(corner.shape)))
         self.panel_diff.title = (f"|helpers \u2212 cv2| in Gx, top-left {corner.shape[0]}x{corner.shape[1]}\n"
                                  f"max {self.max_difference:.4g} (away from the border: {inner:.2g})")
 
