@@ -10,6 +10,12 @@ explorers respond in a real browser, which needs no retraining. Each notebook mu
 every explorer its stored outputs show: an explorer that is missing from the page is a failure.
 Every wait is on a condition (a cell ran, an image changed), bounded generously for a loaded machine.
 
+The page is what a laptop shows: 1280x900 with the file browser open (an output area about 848 pixels
+wide). Each explorer must fit 840x700 pixels with its controls and pictures (its cell's visible
+outputs, measured on the page), must not hide anything to the right (no horizontal overflow), and its
+still picture (shown where widgets cannot run) must be hidden because the widget is drawn. A screenshot
+of every explorer goes to a temporary directory, printed at the end.
+
 Prints the median time from a slider key press to the new image of the kernel playground.
 """
 from __future__ import annotations
@@ -22,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +42,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 SCREENSHOTS = ROOT / "screenshots"
+EXPLORER_SHOTS = Path(tempfile.mkdtemp(prefix="explorers-"))     # one picture per explorer
+VIEWPORT = {"width": 1280, "height": 900}       # a laptop screen; JupyterLab opens with its file browser
+FIT_WIDTH, FIT_HEIGHT = 840, 700                # every explorer fits this, controls and pictures together
 RUN_ALL_TIMEOUT_S = 1800         # generous: the longest notebook runs in a few minutes on a quiet machine
 WAIT_MS = 300_000                # bound on every other wait for a condition (page loaded, kernel idle...)
 REDRAW_TIMEOUT_S = 120.0         # bound on an explorer's redraw after a key press
@@ -267,6 +277,22 @@ EXPLORERS_JS = (
 )
 
 
+# the visible size of the outputs of the cell holding an explorer, whether anything overflows to the right,
+# and the still pictures that are on show (they should be hidden where the widget is drawn)
+FIT_JS = """(box) => {
+    const cell = box.closest('.jp-Cell');
+    const outs = [...cell.querySelectorAll('.jp-OutputArea-output')].filter(o => o.getBoundingClientRect().height > 0);
+    const top = Math.min(...outs.map(o => o.getBoundingClientRect().top));
+    const bottom = Math.max(...outs.map(o => o.getBoundingClientRect().bottom));
+    const r = box.getBoundingClientRect();
+    const stills = [...cell.querySelectorAll('.jp-OutputArea-output img')]
+        .filter(im => !box.contains(im) && im.getBoundingClientRect().height > 0);
+    return {width: Math.round(r.width), height: Math.round(bottom - top), overflow: box.scrollWidth - box.clientWidth,
+            area: Math.round(cell.querySelector('.jp-OutputArea-output').getBoundingClientRect().width),
+            stills_on_show: stills.length};
+}"""
+
+
 # an output that shows a widget's text form (VBox(children=...)) where the widget itself should be
 WIDGETS_AS_TEXT_JS = (
     "() => [...document.querySelector('" + PANEL_SELECTOR + "').querySelectorAll('.jp-OutputArea-output')]"
@@ -286,7 +312,7 @@ def test_the_expected_explorers_are_read_from_the_stored_notebooks():
 def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, notebook, capsys):
     base, token = lab
     expected = expected_explorers(notebook)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     try:
         _open(page, base, token, notebook.name)
         prompts = _restart_and_run_all(page)
@@ -309,7 +335,7 @@ def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, not
             + (f"; widgets shown as text instead (no widget manager, or an untrusted output): {as_text}"
                if as_text else "")
         )
-        moved = []
+        moved, misfits = [], []
         for box, name in zip(boxes, names):
             try:                            # its image arrives from the kernel after the box is drawn
                 box.wait_for_selector("img[src]", state="attached", timeout=WAIT_MS)
@@ -326,11 +352,25 @@ def test_notebook_runs_in_jupyterlab_and_its_explorers_respond(lab, browser, not
                 _nudge(page, box, "ArrowLeft")
                 _wait_for_new_image(page, box, before)
             moved.append(name)
+            page.wait_for_timeout(300)              # let the redrawn pictures take their size
+            fit = box.evaluate(FIT_JS)
+            if fit["width"] > FIT_WIDTH + 8 or fit["height"] > FIT_HEIGHT or fit["overflow"] > 0:
+                misfits.append(f"{name}: {fit['width']}x{fit['height']} px (output area {fit['area']} px wide, "
+                               f"{fit['overflow']} px overflow to the right)")
+            if fit["stills_on_show"]:
+                misfits.append(f"{name}: its still picture shows beside the drawn widget")
+            box.scroll_into_view_if_needed()
+            box.screenshot(path=str(EXPLORER_SHOTS / f"{notebook.stem}-{name}.png"))
         with capsys.disabled():
             print(f"\n{notebook.name}: ran in the browser; explorers moved and redrawn: {', '.join(moved) or 'none'}")
+            if moved:
+                print(f"screenshots of its explorers: {EXPLORER_SHOTS}")
             for name, label in LATENCY_REPORTED.items():
                 if f"explorer-{name}" in moved:
                     _measure_latency(page, name, label)
+        screen = f"{VIEWPORT['width']}x{VIEWPORT['height']} with the file browser open"
+        assert not misfits, (f"{notebook.name}: explorers that do not fit {FIT_WIDTH}x{FIT_HEIGHT} at {screen}:\n"
+                             + "\n".join(misfits))
     finally:
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{notebook.stem}.png"), full_page=False)

@@ -2,6 +2,8 @@
 message in the widget, never an escaping exception or a blank/NaN picture."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import ipywidgets as widgets
 import numpy as np
@@ -325,3 +327,160 @@ def test_the_how_to_example_at_the_top_of_the_base_works():
     ex.k.value = 7
     assert ex.message.value == "" and pictures(ex) != before[0] and texts(ex) != before[1]
     assert ex.controls == [ex.k]
+
+
+# -- the still picture beside the widget ------------------------------------------------------------------
+def _displayed(explorer, monkeypatch) -> list:
+    """The outputs that displaying ``explorer`` (the last line of a cell) sends, as mimebundles."""
+    import IPython.display
+
+    sent = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False, **kw: sent.append(obj))
+    explorer._ipython_display_()
+    return sent
+
+
+@pytest.mark.parametrize("name", list(EXPLORERS))
+def test_displaying_an_explorer_shows_the_widget_then_a_still_picture_it_hides(name, monkeypatch):
+    import base64
+
+    from helpers.widgets._base import WIDGET_VIEW
+    from helpers.widgets.still import STILL_NOTE, WIDTH, hiding_rule, still_id
+
+    ex = EXPLORERS[name]()
+    view, still = _displayed(ex, monkeypatch)
+    assert view[WIDGET_VIEW]["model_id"] == ex.widget.model_id
+    kinds = [k for k in still if k.startswith("image/")]
+    assert kinds in (["image/png"], ["image/jpeg"]), still.keys()
+    data = base64.b64decode(still[kinds[0]])
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert pixels is not None and pixels.shape[0] > 100 and 300 < pixels.shape[1] <= WIDTH + 40
+    assert pixels.std() > 10                                   # a picture, not a blank
+    assert STILL_NOTE in still["text/plain"] and still_id(data)
+    # the widget carries the CSS rule that hides exactly this picture where the widget is drawn
+    rule = hiding_rule(data)
+    assert rule in ex.footer.value
+    prefix = rule.split('^="', 1)[1].split('"', 1)[0]
+    assert f"data:{kinds[0]};base64,{still[kinds[0]]}".startswith(prefix)
+
+
+def test_two_different_stills_have_different_ids_and_the_same_still_the_same_file():
+    from helpers.widgets.still import still_file, still_id
+
+    a = np.zeros((20, 30, 3), np.uint8)
+    b = a.copy()
+    b[5, 5] = 255
+    assert still_file(a) == still_file(a) and still_id(still_file(a)) != still_id(still_file(b))
+    jpeg = still_file(a, "jpeg")
+    assert still_id(jpeg) and cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
+    with pytest.raises(ValueError, match="fmt"):
+        still_file(a, "gif")
+
+
+def test_the_still_draws_what_the_controls_say():
+    """The still changes with the explorer's state: a moved slider gives another picture."""
+    from helpers.widgets.still import render
+
+    ex = ReceptiveFieldExplorer(layers=2)
+    before = render(ex.widget)
+    ex.layers.value = 3
+    after = render(ex.widget)
+    assert before.shape != after.shape or not np.array_equal(before, after)
+
+
+# -- the playground's colour map and preset names ---------------------------------------------------------
+@pytest.mark.parametrize("preset, bias, relu, signed", [
+    ("Sobel x (vertical edges)", 0, False, True),
+    ("gaussian blur", 0, False, False),         # weights >= 0 on a photo: a gray picture, not a red negative
+    ("Box blur", 10, False, False),
+    ("gaussian blur", -10, False, True),        # a negative bias can make it negative
+    ("Sobel x (vertical edges)", 0, True, False),   # after ReLU nothing is negative
+])
+def test_playground_colour_map_follows_whether_the_result_can_be_negative(preset, bias, relu, signed):
+    ex = KernelPlayground(preset=preset)
+    ex.bias.value, ex.relu.value = bias, relu
+    assert ex.message.value == "" and ex.signed is signed
+    assert (ex.map_colorbar is ex.signed_colorbar) is signed
+    assert ex.signed_colorbar.widget.layout.display == (None if signed else "none")
+    assert ex.gray_colorbar.widget.layout.display == ("none" if signed else None)
+    rgb = cv2.imdecode(np.frombuffer(ex.map.value, np.uint8), cv2.IMREAD_COLOR)
+    colour = np.abs(rgb.astype(int) - rgb.mean(axis=2, keepdims=True)).max()
+    assert bool(colour > 40) is signed               # red-blue has colour; gray has none (JPEG noise aside)
+    if not signed:
+        assert ex.feature_map.min() >= 0
+        assert "negative" in ex.gray_colorbar.widget.children[-1].value
+
+
+def test_playground_preset_labels_have_one_case_style_and_old_names_still_work():
+    from helpers.kernels import PRESETS
+    from helpers.widgets.playground import PRESET_LABELS, preset_key
+
+    labels = [label for label, _ in KernelPlayground().preset.options]
+    assert all(label[0].isupper() for label in labels), labels
+    assert "Gaussian blur" in labels and "Sobel x (vertical edges)" in labels
+    for key in PRESETS:                          # every key and label names its preset, in any case
+        assert preset_key(key) == key == preset_key(PRESET_LABELS[key].upper())
+    ex = KernelPlayground(preset="Gaussian blur")
+    assert ex.preset.value == "gaussian blur" and ex.preset.label == "Gaussian blur"
+    with pytest.raises(ValueError, match="preset must be one of"):
+        KernelPlayground(preset="blurry")
+
+
+# -- the stored notebooks ---------------------------------------------------------------------------------
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _explorer_cells(nb: dict):
+    """(cell index, explorer class, the cell's outputs) for every cell whose output shows an explorer."""
+    from helpers.widgets._base import WIDGET_VIEW
+
+    state = nb.get("metadata", {}).get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    state = state.get("state", {})
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            model = out.get("data", {}).get(WIDGET_VIEW, {}).get("model_id")
+            classes = state.get(model, {}).get("state", {}).get("_dom_classes", [])
+            names = [c for c in classes if c.startswith("explorer-")]
+            if names:
+                yield i, names[0], cell["outputs"], state
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_every_stored_explorer_has_its_still_picture(notebook):
+    """Where widgets cannot run (GitHub, an offline HTML export), the stored still shows the explorer; the
+    stored widget state holds the rule that hides it where the widget is drawn. (Passes once the notebook
+    has been executed with the explorers' still pictures: scripts/execute_notebooks.py.)"""
+    import base64
+    import json
+
+    from helpers.widgets.still import hiding_rule, still_id
+
+    nb = json.loads(notebook.read_text())
+    missing = []
+    for i, name, outputs, state in _explorer_cells(nb):
+        stills = [base64.b64decode(o["data"][k]) for o in outputs for k in ("image/png", "image/jpeg")
+                  if k in o.get("data", {})]
+        stills = [s for s in stills if still_id(s)]
+        if not stills:
+            missing.append(f"cell {i} ({name}): no still picture")
+            continue
+        if cv2.imdecode(np.frombuffer(stills[0], np.uint8), cv2.IMREAD_COLOR) is None:
+            missing.append(f"cell {i} ({name}): the still does not decode")
+        footers = " ".join(str(m.get("state", {}).get("value", "")) for m in state.values())
+        if hiding_rule(stills[0]) not in footers:
+            missing.append(f"cell {i} ({name}): the widget state lacks the rule hiding the still")
+    assert not missing, f"{notebook.name}: " + "; ".join(missing)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_printed_lines_in_stored_outputs_fit_100_characters(notebook):
+    """A printed line longer than about 100 characters wraps in an 840-pixel output area, inside numbers."""
+    import json
+
+    nb = json.loads(notebook.read_text())
+    long = []
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            text = "".join(out.get("text", [])) if out.get("output_type") == "stream" else ""
+            long += [f"cell {i}: {len(line)} chars: {line[:60]}..." for line in text.splitlines() if len(line) > 100]
+    assert not long, f"{notebook.name}:\n" + "\n".join(long)

@@ -40,6 +40,9 @@ The API (small and stable):
 - ``update()``: redraw now (what the watchers call). ``last_draw_seconds``: how long the last one took.
 - ``snapshot()``: what the learner sees, as data (every picture's bytes and every text): tests compare
   it before and after moving a control.
+- Displaying an explorer (the last line of a cell) shows two outputs: the widget, and a still picture of
+  it (``still_bundle()``; see still.py) for pages that cannot run widgets, with a line saying that a
+  running notebook makes it move. Where the widget is drawn, it hides the still: one picture, not two.
 - Panels (helpers.widgets.panels): ``ImagePanel`` (an array through a colour-map lookup table with
   ``show(values, cmap, vmin, vmax)``, RGB pixels with ``show_rgb``, or a ``CellCanvas`` of cells with
   their values written on them with ``show_canvas``; ``title`` is the text above it; ``if
@@ -59,13 +62,22 @@ they are dragged (``continuous_update=True``, the ipywidgets default).
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
 import time
 
 import ipywidgets as widgets
 
-__all__ = ["Explorer", "row", "error_html"]
+from .still import STILL_NOTE, hiding_rule, mime_of, render, still_file
+
+__all__ = ["Explorer", "row", "error_html", "WIDGET_VIEW"]
+
+#: the MIME type of a widget's view in a notebook output
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: under every explorer: where the stored state draws the widget without a kernel, controls move but
+#: pictures do not, and this says why
+LIVE_NOTE = "The pictures follow the controls while the notebook runs (a saved page keeps the last ones)."
 
 
 def error_html(text: str) -> str:
@@ -93,6 +105,8 @@ class Explorer:
         self.controls = []          # the watched controls, in the order watch() received them
         self._held = 0
         self._pending = False
+        self._hidden_stills = []    # CSS rules hiding this explorer's still pictures where the widget is drawn
+        self.footer = widgets.HTML(value=self._footer_html())
 
     # -- for subclasses -------------------------------------------------------------------------------
     def draw(self) -> None:
@@ -130,7 +144,7 @@ class Explorer:
     def layout(self, controls, view) -> None:
         """Rows of ``controls``, the message line, rows of ``view`` (panels or widgets); then draw once."""
         self.widget = widgets.VBox([*(row(r) for r in controls), self.message,
-                                    widgets.VBox([row(r) for r in view])])
+                                    widgets.VBox([row(r) for r in view]), self.footer])
         self.widget.add_class(f"explorer-{type(self).__name__}")   # lets a browser test find it on the page
         self.update()
 
@@ -164,7 +178,51 @@ class Explorer:
         walk(self.widget)
         return tuple(out)
 
+    def _footer_html(self) -> str:
+        style = f"<style>{' '.join(self._hidden_stills)}</style>" if self._hidden_stills else ""
+        return f'{style}<div style="font-size:11px;color:#6e6e6e">{html.escape(LIVE_NOTE)}</div>'
+
+    def still(self):
+        """What the explorer shows now, drawn as one picture (H, W, 3) uint8 (without the line under it)."""
+        return render(self.widget, skip=(self.footer,))
+
+    def still_bundle(self) -> dict:
+        """The still picture as a display output: a PNG (a JPEG if it shows photos), and a text saying what
+        it is. The widget learns to hide this picture (a CSS rule in its footer), so a front end that draws
+        the widget shows one picture, not two.
+        """
+        data = still_file(self.still(), "jpeg" if self._shows_photos() else "png")
+        self._hidden_stills.append(hiding_rule(data))
+        self.footer.value = self._footer_html()
+        return {mime_of(data): base64.b64encode(data).decode("ascii"),
+                "text/plain": f"[{type(self).__name__}] {STILL_NOTE}"}
+
+    def _shows_photos(self) -> bool:
+        """True if a picture on show is a JPEG (a photo, or a feature map of one)."""
+        found = []
+
+        def walk(w):
+            if getattr(w.layout, "display", None) == "none":
+                return
+            if isinstance(w, widgets.Image) and w.format == "jpeg" and len(w.value):
+                found.append(w)
+            for child in getattr(w, "children", ()):
+                walk(child)
+
+        walk(self.widget)
+        return bool(found)
+
+    def view_bundle(self) -> dict:
+        """The widget as a display output (what ipywidgets 7 and 8 send), with a short text form."""
+        if hasattr(self.widget, "_handle_displayed"):           # ipywidgets 7: on_displayed callbacks
+            self.widget._handle_displayed()
+        return {WIDGET_VIEW: {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id},
+                "text/plain": f"{type(self).__name__}: an interactive explorer (it moves in a running notebook)"}
+
     def _ipython_display_(self):
+        """Two outputs: the widget, then its still picture (shown where the widget cannot be)."""
         from IPython.display import display
 
-        display(self.widget)
+        still = self.still_bundle()              # first: the widget's footer then carries the rule hiding it
+        display(self.view_bundle(), raw=True)
+        display(still, raw=True)

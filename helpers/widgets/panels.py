@@ -144,18 +144,21 @@ class ImagePanel:
     ``show(values, cmap, vmin, vmax)`` colour-maps an array; ``show_rgb(rgb)`` shows RGB pixels;
     ``show_canvas(canvas)`` shows a :class:`CellCanvas`. ``title`` (settable) is the text above it.
     ``fmt``: "png" (exact pixels) or "jpeg" (photos). ``max_side``: pixels are shrunk to fit this.
+    ``colorbar``: a ColorBar, or a list of them side by side (e.g. one per colour map, all but one hidden
+    by the explorer: ``bar.widget.layout.display = "none"``); ``colorbar`` is then the first.
     """
 
-    def __init__(self, title: str = "", fmt: str = "png", max_side: int = 400, colorbar: ColorBar | None = None,
-                 width: int | None = None):
+    def __init__(self, title: str = "", fmt: str = "png", max_side: int = 400,
+                 colorbar: ColorBar | list[ColorBar] | None = None, width: int | None = None):
         self.fmt = fmt
         self.max_side = max_side
         self.image = widgets.Image(format="jpeg" if fmt in ("jpeg", "jpg") else "png")
         self.heading = widgets.HTML(_html_text(title))
-        self.colorbar = colorbar
+        bars = list(colorbar) if isinstance(colorbar, (list, tuple)) else [colorbar] if colorbar else []
+        self.colorbar = bars[0] if bars else None
         self._title = title
         self._key = object()
-        picture = widgets.HBox([self.image, colorbar.widget]) if colorbar else self.image
+        picture = widgets.HBox([self.image, *(b.widget for b in bars)]) if bars else self.image
         self.widget = widgets.VBox([self.heading, picture],
                                    layout=widgets.Layout(align_items="center", margin="0 8px 6px 0"))
         if width:

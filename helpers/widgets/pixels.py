@@ -59,8 +59,8 @@ class PixelInspector(Explorer):
     on an image smaller than ``size`` it is the whole image.
     """
 
-    SIDE = 300           # pixels of the longer side of the whole image
-    SMALL = 190          # ... and of each channel
+    SIDE = 260           # pixels of the longer side of the whole image: three panels fit 840 pixels
+    SMALL = 180          # ... and of each channel: four in a row
 
     def __init__(self, images=None, size=8, threshold=128):
         super().__init__()
@@ -77,12 +77,13 @@ class PixelInspector(Explorer):
         first = next(iter(self.images.values()))
         H, W = first.shape[:2]
         k = max(1, min(size, 16, H, W))
-        self.source = widgets.Dropdown(options=list(self.images), description="image")
-        self.size = widgets.IntSlider(value=k, min=1, max=min(16, max(H, W)), description="window")
-        self.row = widgets.IntSlider(value=min(H // 3, H - k), min=0, max=H - k, description="row")
-        self.col = widgets.IntSlider(value=min(W // 3, W - k), min=0, max=W - k, description="column")
-        self.channel = widgets.Dropdown(options=CHANNELS, value="gray", description="values of")
-        self.threshold = widgets.IntSlider(value=threshold, min=0, max=255, description="threshold")
+        wide = widgets.Layout(width="400px")     # two to a row; a track of about 250 pixels to drag
+        self.source = widgets.Dropdown(options=list(self.images), description="image", layout=wide)
+        self.size = widgets.IntSlider(value=k, min=1, max=min(16, max(H, W)), description="window", layout=wide)
+        self.row = widgets.IntSlider(value=min(H // 3, H - k), min=0, max=H - k, description="row", layout=wide)
+        self.col = widgets.IntSlider(value=min(W // 3, W - k), min=0, max=W - k, description="column", layout=wide)
+        self.channel = widgets.Dropdown(options=CHANNELS, value="gray", description="values of", layout=wide)
+        self.threshold = widgets.IntSlider(value=threshold, min=0, max=255, description="threshold", layout=wide)
 
         self.whole = ImagePanel(fmt="jpeg", max_side=self.SIDE)
         self.zoom = ImagePanel()
@@ -142,9 +143,9 @@ class PixelInspector(Explorer):
 
         cmap = CHANNEL_CMAPS.get(self.channel.value, "gray")
         colors = colorize(self.window, cmap, 0, 255)
-        cell = max(22, 300 // k)
+        cell = max(20, 280 // k)                       # 16 cells of 20 pixels still leave room beside
         canvas = CellCanvas(colors, cell=cell, grid="#bbbbbb", row_labels=range(r, r + k), col_labels=range(c, c + k))
-        canvas.values(self.window, colors, size=max(7, min(14, cell // 3)))
+        canvas.values(self.window, colors, size=max(9, min(14, cell // 3)))
         self.zoom.show_canvas(canvas)
         self.zoom.title = f"{self.channel.value} values, rows {r}-{r + k - 1}, cols {c}-{c + k - 1}"
 

@@ -1,7 +1,10 @@
 """KernelPlayground: edit a kernel, or pick a classic one, and see the feature map of a photo live (02).
 
-The feature map is drawn with a diverging colour map centred on zero (blue negative, white zero, red
-positive), so the negative responses that ReLU removes are visible. Upload your own picture with the
+The feature map's colours follow what it can hold. A result that can be negative is drawn with a diverging
+colour map centred on zero (blue negative, white zero, red positive), so the negative responses that ReLU
+removes are visible. A result that cannot be negative (ReLU on, or every weight and the bias >= 0 on an
+image without negative pixels: a blur) is drawn in gray from black at 0, so a blurred photo looks like
+a photo, not like a red negative. The colour bar beside it says which. Upload your own picture with the
 upload button (PNG or JPEG; it is made gray and shrunk to at most 512 pixels a side), or pass one:
 ``KernelPlayground(load_image("my_photo.jpg", gray=True, max_side=512))``.
 """
@@ -19,6 +22,44 @@ from .panels import ColorBar, ImagePanel, fit_side
 __all__ = ["KernelPlayground", "uploaded_files"]
 
 CUSTOM = "custom (edit the numbers)"
+
+#: What the preset menu shows, one case style (sentence case; proper names capitalised), for each key of
+#: helpers.kernels.PRESETS. The menu's value stays the PRESETS key: ``preset.value = "gaussian blur"``.
+PRESET_LABELS = {
+    "identity": "Identity",
+    "box blur": "Box blur",
+    "gaussian blur": "Gaussian blur",
+    "sharpen": "Sharpen",
+    "edge enhance": "Edge enhance",
+    "edge detect (Laplacian)": "Laplacian (edge detect)",
+    "emboss": "Emboss",
+    "Sobel x (vertical edges)": "Sobel x (vertical edges)",
+    "Sobel y (horizontal edges)": "Sobel y (horizontal edges)",
+    CUSTOM: "Custom (edit the numbers)",
+}
+#: the two colour maps: (matplotlib name, colour bar label)
+SIGNED = ("RdBu_r", "signed: blue < 0 < red (saturates)")
+NON_NEGATIVE = ("gray", "cannot be negative: black 0 (saturates)")
+
+
+def preset_key(name: str) -> str:
+    """The PRESETS key (or CUSTOM) for a preset named by its key or by its menu label, in any case."""
+    for key, label in PRESET_LABELS.items():
+        if name.casefold() in (key.casefold(), label.casefold()):
+            return key
+    if name in PRESETS:                                # a preset added to PRESETS without a label
+        return name
+    raise ValueError(f"preset must be one of {[PRESET_LABELS.get(k, k) for k in [*PRESETS, CUSTOM]]}, "
+                     f"got {name!r}.")
+
+
+def cannot_be_negative(image, kernel, bias: float, relu: bool) -> bool:
+    """True if no response of conv(image, kernel) + bias (then ReLU, if on) can be below zero.
+
+    A property of the settings, not of one picture: a Sobel kernel on a flat image gives only zeros,
+    but it is a signed kernel all the same.
+    """
+    return bool(relu or (np.min(kernel) >= 0 and bias >= 0 and np.min(image) >= 0))
 
 #: Shown under the upload button. Colab's FileUpload drops files of 1 MB or more (ipywidgets issue 3452).
 UPLOAD_NOTE = ("PNG or JPEG. In Colab, files of 1 MB or more do not arrive (a known FileUpload limit): "
@@ -43,7 +84,7 @@ def uploaded_files(value) -> list[tuple[str, bytes]]:
 
 def preset_kernel(name: str, size: int) -> np.ndarray:
     """The preset ``name`` as a size x size kernel: built at that size if it can be, else centred in zeros."""
-    make = PRESETS[name]
+    make = PRESETS[preset_key(name)]
     try:
         k = np.asarray(make(size), dtype=float)
     except TypeError:                                  # a fixed 3x3 kernel
@@ -62,11 +103,13 @@ def preset_kernel(name: str, size: int) -> np.ndarray:
 class KernelPlayground(Explorer):
     """Edit a 3x3 or 5x5 kernel and watch the feature map of a real photo.
 
-    Controls (attributes): ``preset`` (Dropdown of helpers.kernels.PRESETS), ``size`` (3 or 5),
-    ``cells`` (the size x size grid of FloatText, row by row), ``bias`` (FloatSlider), ``relu``
-    (Checkbox), ``upload`` (FileUpload). Results: ``image`` (the gray picture, float), ``kernel`` and
-    ``feature_map`` (= relu(helpers.conv2d(image, kernel) + bias) if relu is on), ``color_limit``.
-    Panels: ``photo`` and ``map`` (with its colour bar ``map_colorbar``).
+    Controls (attributes): ``preset`` (Dropdown: its value is a key of helpers.kernels.PRESETS, or
+    CUSTOM; it shows PRESET_LABELS), ``size`` (3 or 5), ``cells`` (the size x size grid of FloatText, row
+    by row), ``bias`` (FloatSlider), ``relu`` (Checkbox), ``upload`` (FileUpload). ``preset=`` takes a
+    key or a label. Results: ``image`` (the gray picture, float), ``kernel`` and ``feature_map``
+    (= relu(helpers.conv2d(image, kernel) + bias) if relu is on), ``color_limit`` and ``signed`` (False
+    when the result cannot be negative: drawn in gray, else red-blue). Panels: ``photo`` and ``map``
+    (with ``map_colorbar``, the colour bar on show: ``signed_colorbar`` or ``gray_colorbar``).
     """
 
     MAX = 5
@@ -76,9 +119,13 @@ class KernelPlayground(Explorer):
         super().__init__()
         self.image_name = "Grace Hopper (sample photo)" if image is None else "your image"
         self.image = self._checked(sample_photo(gray=True) if image is None else image)
-        self.preset = widgets.Dropdown(options=[*PRESETS, CUSTOM], value=preset, description="preset")
+        keys = [*PRESETS, CUSTOM]
+        self.preset = widgets.Dropdown(options=[(PRESET_LABELS.get(k, k), k) for k in keys],
+                                       value=preset_key(preset), description="preset",
+                                       layout=widgets.Layout(width="330px"))
         self.size = widgets.Dropdown(options=[("3x3", 3), ("5x5", 5)], value=size, description="kernel")
-        self.bias = widgets.FloatSlider(value=0.0, min=-100.0, max=100.0, step=5.0, description="bias b")
+        self.bias = widgets.FloatSlider(value=0.0, min=-100.0, max=100.0, step=5.0, description="bias b",
+                                        layout=widgets.Layout(width="420px"))
         self.relu = widgets.Checkbox(value=False, description="ReLU: max(0, \u00b7)")
         self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your image")
         self.upload_note = widgets.HTML(f'<div style="font-size:11px;max-width:330px;line-height:1.3">'
@@ -88,8 +135,11 @@ class KernelPlayground(Explorer):
         self.grid = widgets.GridBox(layout=widgets.Layout(grid_gap="2px"))
 
         self.photo = ImagePanel(fmt="jpeg", max_side=self.SIDE)
-        self.map_colorbar = ColorBar("RdBu_r", -1, 1, label="response (blue < 0 < red; saturates)", height=240)
-        self.map = ImagePanel(fmt="jpeg", max_side=self.SIDE, colorbar=self.map_colorbar)
+        # one colour bar per colour map (a bar's gradient is drawn once): the one not in use is hidden
+        self.signed_colorbar = ColorBar(SIGNED[0], -1, 1, label=SIGNED[1], height=self.SIDE - 60)
+        self.gray_colorbar = ColorBar(NON_NEGATIVE[0], 0, 1, label=NON_NEGATIVE[1], height=self.SIDE - 60)
+        self.map_colorbar = self.signed_colorbar      # the one on show
+        self.map = ImagePanel(fmt="jpeg", max_side=self.SIDE, colorbar=[self.signed_colorbar, self.gray_colorbar])
 
         self._set_kernel(preset_kernel(preset, size))
         self.watch(self.preset, self.size, then=self._preset_chosen)
@@ -208,12 +258,19 @@ class KernelPlayground(Explorer):
                              f"values are too large (largest |value| {np.abs(kernel).max():.3g}). Use smaller numbers.")
         self.feature_map = fmap
         small = fit_side(fmap, self.SIDE)                # the pixels the screen shows; coordinates stay in pixels
-        # Colours centred on zero, saturating at the 99.5th percentile of |response|: a few extreme pixels
-        # would otherwise wash everything else out to white.
+        # Saturating at the 99.5th percentile of |response|: a few extreme pixels would otherwise wash
+        # everything else out (to white in the signed map, to black in the gray one).
         lim = float(np.percentile(np.abs(small), 99.5)) or float(np.abs(fmap).max()) or 1.0
         self.color_limit = lim
-        self.map_colorbar.set_limits(-lim, lim)
-        self.map.show(small, "RdBu_r", -lim, lim)
-        what = f"relu(conv + {self.bias.value:g})" if self.relu.value else f"conv + {self.bias.value:g}"
+        self.signed = not cannot_be_negative(self.image, kernel, self.bias.value, self.relu.value)
+        (cmap, _), low = (SIGNED, -lim) if self.signed else (NON_NEGATIVE, 0.0)
+        self.map_colorbar = self.signed_colorbar if self.signed else self.gray_colorbar
+        self.signed_colorbar.widget.layout.display = None if self.signed else "none"
+        self.gray_colorbar.widget.layout.display = "none" if self.signed else None
+        self.map_colorbar.set_limits(low, lim)
+        self.map.show(small, cmap, low, lim)
+        b = self.bias.value
+        what = f"conv {'-' if b < 0 else '+'} {abs(b):g}"
+        what = f"relu({what})" if self.relu.value else what
         self.map.title = (f"{what}: {fmap.shape[0]}x{fmap.shape[1]}, "
                           f"min {fmap.min():.4g}, max {fmap.max():.4g}")

@@ -64,7 +64,8 @@ class ConvolutionScrubber(Explorer):
         with np.errstate(over="ignore", invalid="ignore"):
             self.feature_map = conv2d(self.image, self.kernel)    # raises a clear error if the kernel is too big
         n_steps = self.feature_map.size
-        self.step = widgets.IntSlider(value=min(step, n_steps - 1), min=0, max=n_steps - 1, description="step")
+        self.step = widgets.IntSlider(value=min(step, n_steps - 1), min=0, max=n_steps - 1, description="step",
+                                      layout=widgets.Layout(width="500px"))
 
         kh, kw = self.kernel.shape
         self.cell = max(22, min(32, 230 // max(self.image.shape)))     # five panels side by side fit 900 px

@@ -35,7 +35,7 @@ class SobelExplorer(Explorer):
     """
 
     CORNER = 24          # side of the corner shown magnified in the helpers-vs-cv2 panel
-    SIDE = 230           # pixels of the longer side of each picture: three panels fit a notebook column
+    SIDE = 215           # pixels of the longer side of each picture: three panels and bars fit 840 pixels
 
     def __init__(self, image=None, threshold=0.2):
         super().__init__()
@@ -43,7 +43,8 @@ class SobelExplorer(Explorer):
         if self.image.ndim != 2 or min(self.image.shape) < 3:
             raise ValueError(f"the Sobel explorer needs a gray image (H, W) of at least 3x3, got {self.image.shape}.")
         self.threshold = widgets.FloatSlider(value=threshold, min=0.0, max=1.0, step=0.01,
-                                             description="threshold", readout_format=".2f")
+                                             description="threshold", readout_format=".2f",
+                                             layout=widgets.Layout(width="420px"))
         self.border = widgets.Dropdown(options=list(BORDERS), description="cv2 border",
                                        layout=widgets.Layout(width="420px"))
         self.threshold_label = widgets.HTML("(edge threshold, as a fraction of the largest gradient magnitude)")
@@ -59,7 +60,7 @@ class SobelExplorer(Explorer):
 
         def panel(title, cmap, vmin, vmax, label, fmt="jpeg"):
             return ImagePanel(title, fmt=fmt, max_side=self.SIDE,
-                              colorbar=ColorBar(cmap, vmin, vmax, label=label, height=200))
+                              colorbar=ColorBar(cmap, vmin, vmax, label=label, height=self.SIDE - 20))
 
         finite = np.isfinite(self.magnitude)          # (draw() refuses an image with non-finite gradients)
 
@@ -74,10 +75,10 @@ class SobelExplorer(Explorer):
         self.panel_gx.show(self.gx, "RdBu_r", -lim, lim)
         self.panel_gy.show(self.gy, "RdBu_r", -lim, lim)
         self.panel_mag.show(self.magnitude, "magma", 0, mag_lim)
-        self.panel_dir = panel("direction arctan2(Gy, Gx) of the edges", "twilight", -180, 180,
+        self.panel_dir = panel("edge direction arctan2(Gy, Gx)", "twilight", -180, 180,
                                "degrees; blank: no edge", fmt="png")
         self.panel_edges = panel("edges", "gray", 0, 1, "1 = edge, 0 = not", fmt="png")
-        self.diff_colorbar = ColorBar("magma", 0, 1, label="|difference|", height=200)
+        self.diff_colorbar = ColorBar("magma", 0, 1, label="|difference|", height=self.SIDE - 20)
         self.panel_diff = ImagePanel(fmt="png", colorbar=self.diff_colorbar)
 
         self.watch(self.threshold, self.border)
@@ -98,7 +99,7 @@ class SobelExplorer(Explorer):
         corner = np.abs(diff[: self.CORNER, : self.CORNER])
         top = max(float(corner.max()), 1e-6)
         self.diff_colorbar.set_limits(0, top)
-        self.panel_diff.show(corner, "magma", 0, top, scale=max(1, 200 // max(corner.shape)))
+        self.panel_diff.show(corner, "magma", 0, top, scale=max(1, 168 // max(corner.shape)))
         self.panel_diff.title = (f"|helpers \u2212 cv2| in Gx, top-left {corner.shape[0]}x{corner.shape[1]}\n"
                                  f"max {self.max_difference:.4g} (away from the border: {inner:.2g})")
 

@@ -45,7 +45,7 @@ class SoftmaxExplorer(Explorer):
         if not 2 <= K <= len(_COLORS):
             raise ValueError(f"give between 2 and {len(_COLORS)} scores, got {K}.")
         self.labels = list(labels) if labels is not None else [f"class {c}" for c in range(K)]
-        opts = dict(style={"description_width": "initial"})
+        opts = dict(style={"description_width": "initial"}, layout=widgets.Layout(width="400px"))  # two a row
         self.score_sliders = [
             widgets.FloatSlider(value=float(s), min=-10, max=10, step=0.5, description=f"score {name}", **opts)
             for s, name in zip(scores, self.labels)
@@ -53,8 +53,10 @@ class SoftmaxExplorer(Explorer):
         self.temperature = widgets.FloatSlider(value=1.0, min=0.1, max=5.0, step=0.1, description="temperature T",
                                                **opts)
         self.true_class = widgets.Dropdown(options=[(name, c) for c, name in enumerate(self.labels)],
-                                           value=true_class, description="true class")
-        self.add_1000 = widgets.Checkbox(value=False, description="add 1000 to every score")
+                                           value=true_class, description="true class",
+                                           layout=widgets.Layout(width="210px"))
+        self.add_1000 = widgets.Checkbox(value=False, description="add 1000 to every score", indent=False,
+                                         layout=widgets.Layout(width="200px"))
         self.info = widgets.HTML(value="")
         self.scores = self.probs = self.naive = self.loss = None
         self._build_plots(K)
@@ -66,7 +68,7 @@ class SoftmaxExplorer(Explorer):
 
     def _build_plots(self, K):
         x = np.arange(K)
-        size = (2.25, 2.1)              # four side by side fit a 950-pixel notebook column
+        size = (2.0, 2.0)               # four side by side fit an 840-pixel output area
         self.plot_scores, self.plot_stable, self.plot_naive, self.plot_loss = (FigurePanel(figsize=size)
                                                                                for _ in range(4))
         self._axes = {}
