@@ -71,6 +71,7 @@ def conv_matrix(x4, w4, stride=(1, 1), padding=(0, 0), dilation=(1, 1)) -> np.nd
         n1 = min(N, n0 + block)
         cols = im2col(x4[n0:n1], (kh, kw), stride, padding, dilation)         # (C*kh*kw, block*H'*W')
         matmul(weights, cols, out=out[:, n0 * oh * ow : n1 * oh * ow])
+        del cols                                       # before the next block's are made, not after
     return out
 
 
