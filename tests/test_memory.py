@@ -91,3 +91,17 @@ def test_conv_matrix_is_the_product_with_the_whole_batch_columns():
     whole = w.reshape(6, -1) @ fast_conv.im2col(x, (3, 3))
     assert blocked.shape == whole.shape
     assert np.allclose(blocked, whole, rtol=1e-5, atol=1e-5)
+
+
+def test_a_model_evaluates_a_large_batch_a_part_at_a_time():
+    from helpers.models import fashion_cnn
+
+    model = fashion_cnn(seed=0)
+    x = np.random.default_rng(3).random((600, 1, 28, 28), dtype=np.float32)
+    feature_maps_of_the_batch = 600 * 32 * 28 * 28 * 4 * 2          # first convolution and its ReLU: 120 MB
+    scores, peak, kept = traced(lambda: model(x))
+    assert scores.shape == (600, 10) and kept < 5 * MB
+    assert peak < feature_maps_of_the_batch / 2, f"peak {peak / MB:.0f} MB"
+    # each image is scored as if alone
+    assert np.allclose(scores[[0, 255, 256, 599]], np.concatenate([model(x[[i]]) for i in (0, 255, 256, 599)]),
+                       rtol=1e-5, atol=1e-6)
