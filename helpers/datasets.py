@@ -28,9 +28,7 @@ and rejects truncated or malformed files. Nothing is ever unpickled.
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import math
 import os
 import tempfile
@@ -156,10 +154,15 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 _IDX_TYPE_NAMES = "0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64"
 
 
-def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
+def parse_idx(data: bytes | bytearray, name: str = "the file") -> np.ndarray:
     """Parse the IDX format: 2 zero bytes, a type code, the number of dimensions, each dimension as a
-    big-endian uint32, then the values. Truncated or malformed input raises :class:`IDXFormatError`."""
-    data = bytes(data)
+    big-endian uint32, then the values. Truncated or malformed input raises :class:`IDXFormatError`.
+
+    The result is a new array, except from a ``bytearray`` of native-order values (uint8, as in MNIST):
+    then it is a view of that bytearray, which the loaders decompress into for that purpose alone.
+    """
+    if not isinstance(data, bytearray):
+        data = bytes(data)
     if len(data) < 4:
         raise IDXFormatError(f"{name} is {len(data)} bytes long: too short to be an IDX file (truncated?).")
     if data[0] != 0 or data[1] != 0:
@@ -185,7 +188,10 @@ def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
         )
     if len(data) > expected:
         raise IDXFormatError(f"{name} has {len(data) - expected:,} bytes after the {shape} values it announces.")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    values = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    if isinstance(data, bytearray) and dtype.isnative:
+        return values          # a bytearray is used in place, not copied: the images of a dataset are 47 MB
+    return values.astype(dtype.newbyteorder("="))
 
 
 # -- finding and verifying ---------------------------------------------------------------------------
@@ -199,21 +205,59 @@ def _sha256(data: bytes) -> str:
 _MAX_CONTENT = 2**26
 
 
-def _decompress(data: bytes, where: str) -> bytes:
+def _decompress(data: bytes, where: str) -> bytearray:
+    """The content of the gzip file ``data``, decompressed a megabyte at a time into one bytearray.
+
+    (gzip.decompress would make the content as bytes, read-only, which the arrays would then copy:
+    twice the 47 MB of the largest file.) A gzip file ends with its content's size, so the bytearray
+    is made that size once; it grows if the size field lies, up to _MAX_CONTENT.
+    """
+    size = int.from_bytes(data[-4:], "little") if len(data) >= 4 else 0
+    content = bytearray(min(size, _MAX_CONTENT))
+    inflate, n, view = zlib.decompressobj(wbits=31), 0, memoryview(data)     # wbits=31: a gzip header
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
-            content = f.read(_MAX_CONTENT + 1)
-    except (OSError, EOFError, zlib.error) as exc:
+        for start in range(0, len(data), 2**16):             # 64 kB in at a time: zlib copies what it leaves
+            rest = view[start : start + 2**16]
+            while rest and n <= _MAX_CONTENT and not inflate.eof:
+                chunk = inflate.decompress(rest, 2**20)      # at most 1 MB out, whatever the input holds
+                rest = inflate.unconsumed_tail
+                content[n : n + len(chunk)] = chunk          # grows the bytearray only past its end
+                n += len(chunk)
+            if inflate.eof or n > _MAX_CONTENT:
+                break
+        if not inflate.eof and n <= _MAX_CONTENT:
+            raise ChecksumError(f"{where} is not a complete gzip file (it ends inside the compressed data).")
+    except zlib.error as exc:
         raise ChecksumError(f"{where} is not a complete gzip file ({exc}).") from exc
-    if len(content) > _MAX_CONTENT:
+    if n > _MAX_CONTENT:
         raise ChecksumError(f"{where} inflates to more than {_MAX_CONTENT:,} bytes: it is not one of the dataset's "
                             "files. Delete it and get the files again.")
+    del content[n:]
     return content
 
 
-def _verified_content(path: Path, gz_digest: str, raw_digest: str | None) -> bytes:
+def _read_all(f, limit: int) -> bytearray:
+    """Up to ``limit`` bytes of the open file ``f``, read into one bytearray of ``limit`` bytes (no copies
+    on the way), then cut to what was read: the images become a view of it (see :func:`parse_idx`)."""
+    content = bytearray(limit)
+    view, n = memoryview(content), 0
+    while n < limit:
+        got = f.readinto(view[n:])
+        if not got:
+            break
+        n += got
+    view.release()
+    del content[n:]
+    return content
+
+
+def _verified_content(path: Path, gz_digest: str, raw_digest: str | None) -> bytes | bytearray:
     """The IDX bytes of ``path`` (.gz or not), if its digest is a published one; else ChecksumError."""
-    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = path.read_bytes()
+    else:
+        with open(path, "rb") as f:
+            data = _read_all(f, min(os.fstat(f.fileno()).st_size, _MAX_CONTENT) + 1)
     if path.suffix == ".gz":
         if _sha256(data) == gz_digest:
             return _decompress(data, str(path))
@@ -306,10 +350,8 @@ def _not_found_message(dataset: str, searched, download_errors) -> str:
     return "\n".join(lines)
 
 
-def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
-    if dataset not in DIGESTS:
-        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
-    places = search_places()
+def _search_folders(dataset: str, path, cache_root: Path, places) -> list[Path]:
+    """The folders to look in for ``dataset``, in order: ``path``, $CNN_COURSE_DATA, the cache, the system's."""
     folders = []
     for given, origin in ((path, "given as path="), (os.environ.get(ENV_VAR) if "env" in places else None,
                                                       f"given in {ENV_VAR}")):
@@ -318,17 +360,27 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             if not folder.is_dir():
                 raise NotADirectoryError(f"{folder} ({origin}) is not a directory.")
             folders.append(folder)
-    cache_root = Path(cache) if cache is not None else cache_dir()
     if "cache" in places:
         folders.append(cache_root / dataset)
     if "system" in places:
         folders += SYSTEM_DIRS[dataset]
+    return folders
+
+
+def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
+    if dataset not in DIGESTS:
+        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
+    places = search_places()
+    cache_root = Path(cache) if cache is not None else cache_dir()
+    folders = _search_folders(dataset, path, cache_root, places)
     if download and "download" not in places:
         download = False
         skipped = [f"downloading is off: {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} leaves it out"]
     else:
         skipped = []
-    contents, download_errors, unsaved = {}, [], []
+    # each file is parsed as soon as it is verified, and its bytes let go: the four files' bytes and
+    # arrays are never in memory at once (a learner's kernel on a shared server has a budget)
+    arrays, download_errors, unsaved = {}, [], []
     for name in FILES:
         gz_digest, raw_digest = DIGESTS[dataset][name]
         problems = []
@@ -336,20 +388,20 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             for candidate in _candidates(folder, dataset, name):
                 if candidate.is_file():
                     try:
-                        contents[name] = _verified_content(candidate, gz_digest, raw_digest)
+                        arrays[name] = parse_idx(_verified_content(candidate, gz_digest, raw_digest), name)
                         break
                     except ChecksumError as exc:
                         problems.append(str(exc))
                     except OSError as exc:                  # unreadable (permissions, a broken disk)
                         problems.append(f"{candidate} could not be read: {type(exc).__name__}: {exc}")
-            if name in contents:
+            if name in arrays:
                 break
-        if name in contents:
+        if name in arrays:
             continue
         if download:
             try:
                 fetched = _download(name, gz_digest, MIRRORS[dataset] if mirrors is None else mirrors, timeout)
-                contents[name] = _decompress(fetched, f"the download of {name}.gz")
+                arrays[name] = parse_idx(_decompress(fetched, f"the download of {name}.gz"), name)
                 reason = _store(cache_root / dataset, name, fetched)
                 if reason:
                     unsaved.append(reason)
@@ -370,7 +422,6 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             "keep it, make that folder writable, or pass cache='a/folder/you/can/write' (or save the files "
             f"yourself in a folder and set {ENV_VAR} to it).",
             CacheWarning, stacklevel=3)
-    arrays = {name: parse_idx(data, name) for name, data in contents.items()}
     out = []
     for split in ("train", "t10k"):
         images, labels = arrays[f"{split}-images-idx3-ubyte"], arrays[f"{split}-labels-idx1-ubyte"]
