@@ -42,7 +42,7 @@ import numpy as np
 __all__ = [
     "load_mnist", "load_fashion_mnist", "parse_idx", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
     "CacheWarning",
-    "ENV_VAR", "SEARCH_ENV", "SEARCH_PLACES", "FASHION_LABELS", "cache_dir", "search_places",
+    "ENV_VAR", "SEARCH_ENV", "SEARCH_PLACES", "FASHION_LABELS", "cache_dir", "search_places", "copy_to", "verify",
 ]
 
 ENV_VAR = "CNN_COURSE_DATA"
@@ -367,10 +367,12 @@ def _search_folders(dataset: str, path, cache_root: Path, places) -> list[Path]:
     return folders
 
 
-def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
+def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0,
+          places=None):
     if dataset not in DIGESTS:
         raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
-    places = search_places()
+    narrowed = places is None and search_places() != SEARCH_PLACES      # by the environment variable
+    places = search_places() if places is None else places
     cache_root = Path(cache) if cache is not None else cache_dir()
     folders = _search_folders(dataset, path, cache_root, places)
     if download and "download" not in places:
@@ -409,7 +411,7 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             except DatasetNotFoundError as exc:
                 download_errors.append(str(exc))
         msg = _not_found_message(dataset, folders, download_errors + skipped)
-        if places != SEARCH_PLACES:
+        if narrowed:
             msg += (f"\n(The search was narrowed by {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} to: "
                     f"{', '.join(places) or 'none'}; unset it to search everywhere.)")
         if problems:
@@ -461,3 +463,83 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# -- for a teacher: one shared, read-only folder of the datasets for a whole class ---------------------
+
+def copy_to(folder, dataset: str, download: bool = True, mirrors=None, timeout: float = 60.0) -> list[str]:
+    """Put the four verified files of ``dataset`` in ``folder/<dataset>/``: copied from wherever the usual
+    search finds them (``CNN_COURSE_DATA``, the cache, the Debian package), else downloaded. Returns what
+    was done, a line per file. The files are written whole or not at all, readable by everyone.
+    """
+    if dataset not in DIGESTS:
+        raise ValueError(f"dataset must be one of {sorted(DIGESTS)}, got {dataset!r}.")
+    places = search_places()
+    folders = _search_folders(dataset, None, cache_dir(), places)
+    target = Path(folder).expanduser() / dataset
+    done = []
+    for name in FILES:
+        gz_digest, raw_digest = DIGESTS[dataset][name]
+        source = None
+        for candidate in (c for f in folders for c in _candidates(f, dataset, name)):
+            if candidate.is_file():
+                try:
+                    _verified_content(candidate, gz_digest, raw_digest)
+                except (ChecksumError, OSError):
+                    continue
+                source = candidate
+                break
+        if source is not None or download and "download" in places:
+            target.mkdir(parents=True, exist_ok=True)
+        if source is not None:
+            if source.resolve() != (target / source.name).resolve():
+                _atomic_write(target / source.name, source.read_bytes())
+            done.append(f"{target / source.name}: verified, from {source}")
+        elif download and "download" in places:
+            _atomic_write(target / (name + ".gz"),
+                          _download(name, gz_digest, MIRRORS[dataset] if mirrors is None else mirrors, timeout))
+            done.append(f"{target / (name + '.gz')}: downloaded and verified")
+        else:
+            raise DatasetNotFoundError(_not_found_message(dataset, folders, []))
+    return done
+
+
+def verify(folder, dataset: str) -> str:
+    """Check that ``folder`` (or its ``<dataset>/`` subfolder) holds the four files of ``dataset``, each
+    with its published SHA-256. Only reads: nothing is written, nothing downloaded, no other place
+    searched. Returns a line that says what was found; raises DatasetNotFoundError or a format error."""
+    (x, _), (xt, _) = _load(dataset, path=folder, download=False, places=())
+    return f"{dataset}: verified, {len(x):,} training and {len(xt):,} test images of {x.shape[1]}x{x.shape[2]}"
+
+
+def main(argv=None) -> int:
+    """``python -m helpers.datasets verify [FOLDER]`` or ``copy-to FOLDER``: see the teacher's guide."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.datasets",
+                                     description="Verify or gather the course's datasets in one folder.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help=f"check the files in FOLDER (default: ${ENV_VAR}); reads only")
+    v.add_argument("folder", nargs="?", default=os.environ.get(ENV_VAR))
+    c = sub.add_parser("copy-to", help="put the verified files in FOLDER/mnist and FOLDER/fashion-mnist")
+    c.add_argument("folder")
+    for p in (v, c):
+        p.add_argument("--dataset", choices=sorted(DIGESTS), action="append",
+                       help="only this dataset (may be given twice; default: both)")
+    args = parser.parse_args(argv)
+    if not args.folder:
+        parser.error(f"verify needs a FOLDER, or the environment variable {ENV_VAR} set to one.")
+    failed = False
+    for dataset in args.dataset or ("mnist", "fashion-mnist"):
+        try:
+            lines = copy_to(args.folder, dataset) if args.command == "copy-to" else [verify(args.folder, dataset)]
+        except (DatasetNotFoundError, ChecksumError, IDXFormatError, OSError) as exc:
+            print(f"{dataset}: {type(exc).__name__}: {exc}")
+            failed = True
+            continue
+        print("\n".join(lines))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
