@@ -148,9 +148,9 @@ def measure(path: Path, env: dict[str, str], cap: int | None = None) -> dict:
     return record
 
 
-def _copy_course(where: Path) -> Path:
+def _copy_course(root: Path, where: Path) -> Path:
     for part in ("helpers", "data", "notebooks"):
-        shutil.copytree(ROOT / part, where / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copytree(root / part, where / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
     return where / "notebooks"
 
 
@@ -160,10 +160,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-training", action="store_true", help="only the runs with the shipped weights")
     parser.add_argument("--epochs", type=int, default=int(os.environ.get(EPOCHS_ENV, "1")),
                         help=f"cap of epochs per fit() call in training runs (0: no cap; default ${EPOCHS_ENV} or 1)")
+    parser.add_argument("--cells", action="store_true", help="print every cell's peak and current memory")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the course to measure (default: this one)")
     args = parser.parse_args(argv)
     if args.epochs < 0:
         parser.error(f"--epochs (or {EPOCHS_ENV}) must be 0 (no cap) or more, got {args.epochs}.")
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    paths = sorted((args.root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.notebooks:
         paths = [p for p in paths if p.name[:2] in {n.zfill(2) for n in args.notebooks}]
     with_data = data_found()
@@ -172,7 +174,7 @@ def main(argv=None) -> int:
           f"{'found' if with_data else 'not found: no training runs'}.")
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp:
-        notebooks = _copy_course(Path(tmp))
+        notebooks = _copy_course(args.root, Path(tmp))
         for path in paths:
             plans = [("shipped weights", {"CNN_COURSE_TRAIN": "0"}, None, BUDGET_SHIPPED_MB)]
             if with_data and not args.no_training and trains(path):
@@ -183,7 +185,7 @@ def main(argv=None) -> int:
                 r = measure(notebooks / path.name, env, cap)
                 r.update(name=path.stem, what=what, budget=budget, capped=cap is not None)
                 runs.append(r)
-                _print_run(r)
+                _print_run(r, args.cells)
     return _summary(runs)
 
 
@@ -191,8 +193,11 @@ def _mb(n) -> str:
     return "?" if n is None else f"{n / 1e6:,.0f}"
 
 
-def _print_run(r: dict) -> None:
+def _print_run(r: dict, cells: bool = False) -> None:
     print(f"\n{r['name']} ({r['what']}): peak {_mb(r['peak'])} MB (budget {r['budget']:,}), {r['seconds']:.0f} s")
+    if cells:
+        for index, line, hwm, rss in r["cells"][:-1]:
+            print(f"  cell {index:>3}: peak {_mb(hwm):>5} MB, now {_mb(rss):>5} MB: {line}")
     for rise, index, line in r["rises"]:
         start = " (with the kernel's start)" if index == r["cells"][0][0] else ""
         print(f"  cell {index:>3} raised the peak by {_mb(rise):>5} MB{start}: {line}")
