@@ -178,9 +178,9 @@ def test_the_hub_configuration_sets_the_data_one_core_and_a_limit_every_notebook
     assert environment[datasets.ENV_VAR] == SHARED                 # the folder the copy-to line fills
     monkeypatch.setenv("OMP_NUM_THREADS", environment["OMP_NUM_THREADS"])
     assert _threads._threads_wanted() == 1                        # one core per kernel
-    limit = re.fullmatch(r"(\d+)G", c.Spawner.mem_limit)
+    limit = re.fullmatch(r"(\d+(?:\.\d+)?)G", c.Spawner.mem_limit)
     peaks = [max(row[1], row[2] or 0) for row in memory_table()]
-    assert int(limit.group(1)) * 1e9 >= max(peaks) * 1e6, "a notebook in the table needs more than the limit"
+    assert float(limit.group(1)) * 1e9 >= max(peaks) * 1e6, "a notebook in the table needs more than the limit"
 
 
 def test_the_nbgitpuller_link_pulls_this_repository_and_opens_a_notebook_that_exists():
