@@ -25,6 +25,11 @@ so their .gz bytes differ while the content is identical). A download is written
 in the cache folder and renamed into place only once its digest is right, so the cache never holds
 half a file. The files are in IDX format (a tiny header, then raw bytes); :func:`parse_idx` reads it
 and rejects truncated or malformed files. Nothing is ever unpickled.
+
+For a class on one server (see docs/teaching.md), one read-only folder serves everyone::
+
+    python -m helpers.datasets copy-to /srv/cnn-course-data    # the verified files, from wherever found
+    CNN_COURSE_DATA=/srv/cnn-course-data python -m helpers.datasets verify     # reads only
 """
 from __future__ import annotations
 
