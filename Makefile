@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 
 .PHONY: lab test test-fast test-colab bench execute clean
 
-# One stamp per set of packages: `make bench` needs the course alone; `make lab` adds JupyterLab (what
+# One stamp per set of packages: `make lab` adds JupyterLab to the course (what
 # a learner needs, no pytest, playwright or ruff); `make test` adds the test tools.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +57,12 @@ test-colab: $(COLAB_VENV)/.installed
 
 # Speed, measured side by side: every benchmarks/bench*.py in turn (the convolution core against its
 # loops and OpenCV, a training step against PyTorch on the CPU when it is installed: pip install torch,
-# the explorers' redraws). Every one runs even when another misses a target; the misses are listed at
+# the explorers' redraws, each notebook's kernel peak memory, which runs the notebooks in Jupyter kernels:
+# hence JupyterLab's packages). Every one runs even when another misses a target; the misses are listed at
 # the end, and the exit status is non-zero if there was any.
 BENCHMARKS := $(sort $(basename $(notdir $(wildcard benchmarks/bench*.py))))
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-lab
 	@missed=""; \
 	for b in $(BENCHMARKS); do \
 		echo; echo "=== benchmarks/$$b.py"; \

@@ -25,12 +25,15 @@ so their .gz bytes differ while the content is identical). A download is written
 in the cache folder and renamed into place only once its digest is right, so the cache never holds
 half a file. The files are in IDX format (a tiny header, then raw bytes); :func:`parse_idx` reads it
 and rejects truncated or malformed files. Nothing is ever unpickled.
+
+For a class on one server (see docs/teaching.md), one read-only folder serves everyone::
+
+    python -m helpers.datasets copy-to /srv/cnn-course-data    # the verified files, from wherever found
+    CNN_COURSE_DATA=/srv/cnn-course-data python -m helpers.datasets verify     # reads only
 """
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import math
 import os
 import tempfile
@@ -44,7 +47,7 @@ import numpy as np
 __all__ = [
     "load_mnist", "load_fashion_mnist", "parse_idx", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
     "CacheWarning",
-    "ENV_VAR", "SEARCH_ENV", "SEARCH_PLACES", "FASHION_LABELS", "cache_dir", "search_places",
+    "ENV_VAR", "SEARCH_ENV", "SEARCH_PLACES", "FASHION_LABELS", "cache_dir", "search_places", "copy_to", "verify",
 ]
 
 ENV_VAR = "CNN_COURSE_DATA"
@@ -156,10 +159,15 @@ _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f
 _IDX_TYPE_NAMES = "0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64"
 
 
-def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
+def parse_idx(data: bytes | bytearray, name: str = "the file") -> np.ndarray:
     """Parse the IDX format: 2 zero bytes, a type code, the number of dimensions, each dimension as a
-    big-endian uint32, then the values. Truncated or malformed input raises :class:`IDXFormatError`."""
-    data = bytes(data)
+    big-endian uint32, then the values. Truncated or malformed input raises :class:`IDXFormatError`.
+
+    The result is a new array, except from a ``bytearray`` of native-order values (uint8, as in MNIST):
+    then it is a view of that bytearray, which the loaders decompress into for that purpose alone.
+    """
+    if not isinstance(data, bytearray):
+        data = bytes(data)
     if len(data) < 4:
         raise IDXFormatError(f"{name} is {len(data)} bytes long: too short to be an IDX file (truncated?).")
     if data[0] != 0 or data[1] != 0:
@@ -185,7 +193,10 @@ def parse_idx(data: bytes, name: str = "the file") -> np.ndarray:
         )
     if len(data) > expected:
         raise IDXFormatError(f"{name} has {len(data) - expected:,} bytes after the {shape} values it announces.")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    values = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
+    if isinstance(data, bytearray) and dtype.isnative:
+        return values          # a bytearray is used in place, not copied: the images of a dataset are 47 MB
+    return values.astype(dtype.newbyteorder("="))
 
 
 # -- finding and verifying ---------------------------------------------------------------------------
@@ -199,21 +210,59 @@ def _sha256(data: bytes) -> str:
 _MAX_CONTENT = 2**26
 
 
-def _decompress(data: bytes, where: str) -> bytes:
+def _decompress(data: bytes, where: str) -> bytearray:
+    """The content of the gzip file ``data``, decompressed a megabyte at a time into one bytearray.
+
+    (gzip.decompress would make the content as bytes, read-only, which the arrays would then copy:
+    twice the 47 MB of the largest file.) A gzip file ends with its content's size, so the bytearray
+    is made that size once; it grows if the size field lies, up to _MAX_CONTENT.
+    """
+    size = int.from_bytes(data[-4:], "little") if len(data) >= 4 else 0
+    content = bytearray(min(size, _MAX_CONTENT))
+    inflate, n, view = zlib.decompressobj(wbits=31), 0, memoryview(data)     # wbits=31: a gzip header
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
-            content = f.read(_MAX_CONTENT + 1)
-    except (OSError, EOFError, zlib.error) as exc:
+        for start in range(0, len(data), 2**16):             # 64 kB in at a time: zlib copies what it leaves
+            rest = view[start : start + 2**16]
+            while rest and n <= _MAX_CONTENT and not inflate.eof:
+                chunk = inflate.decompress(rest, 2**20)      # at most 1 MB out, whatever the input holds
+                rest = inflate.unconsumed_tail
+                content[n : n + len(chunk)] = chunk          # grows the bytearray only past its end
+                n += len(chunk)
+            if inflate.eof or n > _MAX_CONTENT:
+                break
+        if not inflate.eof and n <= _MAX_CONTENT:
+            raise ChecksumError(f"{where} is not a complete gzip file (it ends inside the compressed data).")
+    except zlib.error as exc:
         raise ChecksumError(f"{where} is not a complete gzip file ({exc}).") from exc
-    if len(content) > _MAX_CONTENT:
+    if n > _MAX_CONTENT:
         raise ChecksumError(f"{where} inflates to more than {_MAX_CONTENT:,} bytes: it is not one of the dataset's "
                             "files. Delete it and get the files again.")
+    del content[n:]
     return content
 
 
-def _verified_content(path: Path, gz_digest: str, raw_digest: str | None) -> bytes:
+def _read_all(f, limit: int) -> bytearray:
+    """Up to ``limit`` bytes of the open file ``f``, read into one bytearray of ``limit`` bytes (no copies
+    on the way), then cut to what was read: the images become a view of it (see :func:`parse_idx`)."""
+    content = bytearray(limit)
+    view, n = memoryview(content), 0
+    while n < limit:
+        got = f.readinto(view[n:])
+        if not got:
+            break
+        n += got
+    view.release()
+    del content[n:]
+    return content
+
+
+def _verified_content(path: Path, gz_digest: str, raw_digest: str | None) -> bytes | bytearray:
     """The IDX bytes of ``path`` (.gz or not), if its digest is a published one; else ChecksumError."""
-    data = path.read_bytes()
+    if path.suffix == ".gz":
+        data = path.read_bytes()
+    else:
+        with open(path, "rb") as f:
+            data = _read_all(f, min(os.fstat(f.fileno()).st_size, _MAX_CONTENT) + 1)
     if path.suffix == ".gz":
         if _sha256(data) == gz_digest:
             return _decompress(data, str(path))
@@ -306,10 +355,8 @@ def _not_found_message(dataset: str, searched, download_errors) -> str:
     return "\n".join(lines)
 
 
-def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0):
-    if dataset not in DIGESTS:
-        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
-    places = search_places()
+def _search_folders(dataset: str, path, cache_root: Path, places) -> list[Path]:
+    """The folders to look in for ``dataset``, in order: ``path``, $CNN_COURSE_DATA, the cache, the system's."""
     folders = []
     for given, origin in ((path, "given as path="), (os.environ.get(ENV_VAR) if "env" in places else None,
                                                       f"given in {ENV_VAR}")):
@@ -318,17 +365,29 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             if not folder.is_dir():
                 raise NotADirectoryError(f"{folder} ({origin}) is not a directory.")
             folders.append(folder)
-    cache_root = Path(cache) if cache is not None else cache_dir()
     if "cache" in places:
         folders.append(cache_root / dataset)
     if "system" in places:
         folders += SYSTEM_DIRS[dataset]
+    return folders
+
+
+def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=None, timeout: float = 60.0,
+          places=None):
+    if dataset not in DIGESTS:
+        raise ValueError(f"unknown dataset {dataset!r}; known: {sorted(DIGESTS)}.")
+    narrowed = places is None and search_places() != SEARCH_PLACES      # by the environment variable
+    places = search_places() if places is None else places
+    cache_root = Path(cache) if cache is not None else cache_dir()
+    folders = _search_folders(dataset, path, cache_root, places)
     if download and "download" not in places:
         download = False
         skipped = [f"downloading is off: {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} leaves it out"]
     else:
         skipped = []
-    contents, download_errors, unsaved = {}, [], []
+    # each file is parsed as soon as it is verified, and its bytes let go: the four files' bytes and
+    # arrays are never in memory at once (a learner's kernel on a shared server has a budget)
+    arrays, download_errors, unsaved = {}, [], []
     for name in FILES:
         gz_digest, raw_digest = DIGESTS[dataset][name]
         problems = []
@@ -336,20 +395,20 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             for candidate in _candidates(folder, dataset, name):
                 if candidate.is_file():
                     try:
-                        contents[name] = _verified_content(candidate, gz_digest, raw_digest)
+                        arrays[name] = parse_idx(_verified_content(candidate, gz_digest, raw_digest), name)
                         break
                     except ChecksumError as exc:
                         problems.append(str(exc))
                     except OSError as exc:                  # unreadable (permissions, a broken disk)
                         problems.append(f"{candidate} could not be read: {type(exc).__name__}: {exc}")
-            if name in contents:
+            if name in arrays:
                 break
-        if name in contents:
+        if name in arrays:
             continue
         if download:
             try:
                 fetched = _download(name, gz_digest, MIRRORS[dataset] if mirrors is None else mirrors, timeout)
-                contents[name] = _decompress(fetched, f"the download of {name}.gz")
+                arrays[name] = parse_idx(_decompress(fetched, f"the download of {name}.gz"), name)
                 reason = _store(cache_root / dataset, name, fetched)
                 if reason:
                     unsaved.append(reason)
@@ -357,7 +416,7 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             except DatasetNotFoundError as exc:
                 download_errors.append(str(exc))
         msg = _not_found_message(dataset, folders, download_errors + skipped)
-        if places != SEARCH_PLACES:
+        if narrowed:
             msg += (f"\n(The search was narrowed by {SEARCH_ENV}={os.environ.get(SEARCH_ENV)!r} to: "
                     f"{', '.join(places) or 'none'}; unset it to search everywhere.)")
         if problems:
@@ -370,7 +429,6 @@ def _load(dataset: str, path=None, download: bool = True, cache=None, mirrors=No
             "keep it, make that folder writable, or pass cache='a/folder/you/can/write' (or save the files "
             f"yourself in a folder and set {ENV_VAR} to it).",
             CacheWarning, stacklevel=3)
-    arrays = {name: parse_idx(data, name) for name, data in contents.items()}
     out = []
     for split in ("train", "t10k"):
         images, labels = arrays[f"{split}-images-idx3-ubyte"], arrays[f"{split}-labels-idx1-ubyte"]
@@ -410,3 +468,83 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# -- for a teacher: one shared, read-only folder of the datasets for a whole class ---------------------
+
+def copy_to(folder, dataset: str, download: bool = True, mirrors=None, timeout: float = 60.0) -> list[str]:
+    """Put the four verified files of ``dataset`` in ``folder/<dataset>/``: copied from wherever the usual
+    search finds them (``CNN_COURSE_DATA``, the cache, the Debian package), else downloaded. Returns what
+    was done, a line per file. The files are written whole or not at all, readable by everyone.
+    """
+    if dataset not in DIGESTS:
+        raise ValueError(f"dataset must be one of {sorted(DIGESTS)}, got {dataset!r}.")
+    places = search_places()
+    folders = _search_folders(dataset, None, cache_dir(), places)
+    target = Path(folder).expanduser() / dataset
+    done = []
+    for name in FILES:
+        gz_digest, raw_digest = DIGESTS[dataset][name]
+        source = None
+        for candidate in (c for f in folders for c in _candidates(f, dataset, name)):
+            if candidate.is_file():
+                try:
+                    _verified_content(candidate, gz_digest, raw_digest)
+                except (ChecksumError, OSError):
+                    continue
+                source = candidate
+                break
+        if source is not None or download and "download" in places:
+            target.mkdir(parents=True, exist_ok=True)
+        if source is not None:
+            if source.resolve() != (target / source.name).resolve():
+                _atomic_write(target / source.name, source.read_bytes())
+            done.append(f"{target / source.name}: verified, from {source}")
+        elif download and "download" in places:
+            _atomic_write(target / (name + ".gz"),
+                          _download(name, gz_digest, MIRRORS[dataset] if mirrors is None else mirrors, timeout))
+            done.append(f"{target / (name + '.gz')}: downloaded and verified")
+        else:
+            raise DatasetNotFoundError(_not_found_message(dataset, folders, []))
+    return done
+
+
+def verify(folder, dataset: str) -> str:
+    """Check that ``folder`` (or its ``<dataset>/`` subfolder) holds the four files of ``dataset``, each
+    with its published SHA-256. Only reads: nothing is written, nothing downloaded, no other place
+    searched. Returns a line that says what was found; raises DatasetNotFoundError or a format error."""
+    (x, _), (xt, _) = _load(dataset, path=folder, download=False, places=())
+    return f"{dataset}: verified, {len(x):,} training and {len(xt):,} test images of {x.shape[1]}x{x.shape[2]}"
+
+
+def main(argv=None) -> int:
+    """``python -m helpers.datasets verify [FOLDER]`` or ``copy-to FOLDER``: see the teacher's guide."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.datasets",
+                                     description="Verify or gather the course's datasets in one folder.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    v = sub.add_parser("verify", help=f"check the files in FOLDER (default: ${ENV_VAR}); reads only")
+    v.add_argument("folder", nargs="?", default=os.environ.get(ENV_VAR))
+    c = sub.add_parser("copy-to", help="put the verified files in FOLDER/mnist and FOLDER/fashion-mnist")
+    c.add_argument("folder")
+    for p in (v, c):
+        p.add_argument("--dataset", choices=sorted(DIGESTS), action="append",
+                       help="only this dataset (may be given twice; default: both)")
+    args = parser.parse_args(argv)
+    if not args.folder:
+        parser.error(f"verify needs a FOLDER, or the environment variable {ENV_VAR} set to one.")
+    failed = False
+    for dataset in args.dataset or ("mnist", "fashion-mnist"):
+        try:
+            lines = copy_to(args.folder, dataset) if args.command == "copy-to" else [verify(args.folder, dataset)]
+        except (DatasetNotFoundError, ChecksumError, IDXFormatError, OSError) as exc:
+            print(f"{dataset}: {type(exc).__name__}: {exc}")
+            failed = True
+            continue
+        print("\n".join(lines))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,7 +10,12 @@ check every path against the readable version and the loops.
       the CPU cache, with a stride split into phases (every s-th row and column) read in whole rows;
     * a batch with few values per window (grayscale, C*kh*kw < 32): :func:`_per_image`, one small
       product per image, written once, in place;
-    * a batch with many channels: :func:`im2col` and one large product, both shared out over the cores.
+    * a batch with many channels: :func:`conv_matrix`, im2col and a large product, both shared out over
+      the cores, a block of images at a time.
+- :func:`conv_matrix`   the filters (F, C*kh*kw) times the im2col columns of a batch, block by block:
+  the columns of a batch hold every window, kh*kw times the batch's values (225 MB of float32 for
+  1,000 Fashion-MNIST images at notebook 07's second convolution), so they are made for a block of
+  images at a time, never for the whole batch (``helpers.nn.Conv2D`` uses it when it evaluates).
 - :func:`im2col` / :func:`col2im`  as in ``helpers.conv``, shared out over the CPU cores, and able to
   write into a buffer the caller keeps (the training code reuses one from step to step).
 
@@ -25,7 +30,7 @@ from ._arguments import positive_pair
 from ._threads import in_parallel, matmul, one_blas_thread, scratch
 from .shapes import output_size, resolve_padding, window_tap
 
-__all__ = ["conv2d", "im2col", "col2im", "pad"]
+__all__ = ["conv2d", "conv_matrix", "im2col", "col2im", "pad"]
 
 
 def conv2d(x4, w4, stride=(1, 1), padding=(0, 0), dilation=(1, 1)) -> np.ndarray:
@@ -39,9 +44,35 @@ def conv2d(x4, w4, stride=(1, 1), padding=(0, 0), dilation=(1, 1)) -> np.ndarray
         return _banded(x4, w4, stride, padding, dilation)
     if C * kh * kw < 32:
         return _per_image(x4, w4, stride, padding, dilation)
-    cols = im2col(x4, (kh, kw), stride, padding, dilation)                   # (C*kh*kw, N*H'*W')
-    out = matmul(w4.reshape(F, -1), cols)                                     # (F, N*H'*W')
+    out = conv_matrix(x4, w4, stride, padding, dilation)                      # (F, N*H'*W')
     return out.reshape(F, N, *_out_hw(x4.shape, (kh, kw), stride, padding, dilation)).transpose(1, 0, 2, 3)
+
+
+#: At most this many values of im2col columns at once (16 MB of float32): about the size at which a
+#: product still runs at full speed, and small next to a learner's share of a shared server's memory.
+BLOCK_VALUES = 2**22
+
+
+def conv_matrix(x4, w4, stride=(1, 1), padding=(0, 0), dilation=(1, 1)) -> np.ndarray:
+    """x4 (N, C, H, W), w4 (F, C, kh, kw) -> (F, N*H'*W'): the filters as rows times the im2col columns.
+
+    The product ``w4.reshape(F, -1) @ im2col(x4)``, column for column, made for a block of images at a
+    time (at most :data:`BLOCK_VALUES` values of columns), so that memory holds the block's columns,
+    never the whole batch's. Column n*H'*W' + i*W' + j is image n, output pixel (i, j).
+    """
+    N = x4.shape[0]
+    F, C, kh, kw = w4.shape
+    oh, ow = _out_hw(x4.shape, (kh, kw), stride, padding, dilation)
+    out = np.empty((F, N * oh * ow), dtype=np.result_type(x4, w4))
+    per_image = C * kh * kw * oh * ow                                          # values of columns per image
+    block = max(1, BLOCK_VALUES // max(1, per_image))                          # images per block
+    weights = w4.reshape(F, -1)
+    for n0 in range(0, N, block):
+        n1 = min(N, n0 + block)
+        cols = im2col(x4[n0:n1], (kh, kw), stride, padding, dilation)         # (C*kh*kw, block*H'*W')
+        matmul(weights, cols, out=out[:, n0 * oh * ow : n1 * oh * ow])
+        del cols                                       # before the next block's are made, not after
+    return out
 
 
 def _out_hw(x_shape, kernel_hw, stride, padding, dilation):
@@ -140,13 +171,18 @@ def _per_image(x4, w4, stride, padding, dilation):
     xp = pad(x4, *padding)
     weights = w4.reshape(F, -1)                                                   # (F, C*kh*kw)
     out = np.empty((N, F) + out_hw, dtype=x4.dtype)
+    # a block of images at a time: the columns of a thread's whole share would stay in memory as its
+    # scratch buffer (243 MB for notebook 03's 5,000 digits in float64); a block's are a few MB
+    block = max(1, BLOCK_VALUES // 4 // (C * kh * kw * out_hw[0] * out_hw[1]))
 
     def images(part):                                  # part: a slice of the batch
-        cols = scratch("cols", (len(range(N)[part]), C, kh, kw) + out_hw, x4.dtype)
-        for m in range(kh):
-            for n in range(kw):
-                cols[:, :, m, n] = window_tap(xp[part], m, n, out_hw, stride, dilation)
-        np.matmul(weights, cols.reshape(len(cols), C * kh * kw, -1), out=out[part].reshape(len(cols), F, -1))
+        for i0 in range(part.start, part.stop, block):
+            i1 = min(part.stop, i0 + block)
+            cols = scratch("cols", (i1 - i0, C, kh, kw) + out_hw, x4.dtype)
+            for m in range(kh):
+                for n in range(kw):
+                    cols[:, :, m, n] = window_tap(xp[i0:i1], m, n, out_hw, stride, dilation)
+            np.matmul(weights, cols.reshape(i1 - i0, C * kh * kw, -1), out=out[i0:i1].reshape(i1 - i0, F, -1))
 
     with one_blas_thread():
         in_parallel(images, N, values_per_item=x4[0].size * kh * kw)

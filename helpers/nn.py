@@ -32,7 +32,7 @@ import numpy as np
 
 from ._arguments import as_real_array, boolean, number_in, positive_int, positive_pair
 from ._threads import by_channel, matmul
-from .fast_conv import col2im, im2col
+from .fast_conv import col2im, conv_matrix, im2col
 from .pooling import pool2d, pool2d_backward
 from .shapes import output_size, resolve_padding
 
@@ -48,7 +48,13 @@ def he_normal(shape, fan_in: int, rng: np.random.Generator, dtype=np.float32) ->
     ReLU zeroes about half of its inputs, so each layer would halve the variance of the signal; the
     factor 2 compensates and keeps activations at the same scale from the first layer to the last.
     """
-    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+    out = np.empty(shape, dtype)
+    flat = out.reshape(-1)
+    # drawn a block at a time, the same numbers as in one go: drawing all of AlexNet's first dense layer
+    # at once would hold 37.7 million float64 values twice over (600 MB) to keep them as float32
+    for i in range(0, flat.size, 2**20):
+        flat[i : i + 2**20] = rng.standard_normal(min(2**20, flat.size - i)) * np.sqrt(2.0 / fan_in)
+    return out
 
 
 def _rng(rng) -> np.random.Generator:
@@ -219,11 +225,15 @@ class Conv2D(Layer):
         W, b = self.params["W"], self.params["b"]
         x = x.astype(W.dtype, copy=False)
         K = W[0].size
-        cols = self._workspace("_cols", (K, N * oh * ow), W.dtype)
-        im2col(x, self.kernel_size, self.stride, self.padding, out=cols)
+        if training:                                           # backward needs the columns: keep them
+            cols = self._workspace("_cols", (K, N * oh * ow), W.dtype)
+            im2col(x, self.kernel_size, self.stride, self.padding, out=cols)
+            wm = W.reshape(F, K)                               # one filter per row, ordered (c, m, n) like the columns
+            y = matmul(wm, cols)                               # wm @ cols: (F, N*H'*W')
+        else:   # evaluation keeps no columns: the same product, a block of images at a time (see fast_conv)
+            self._cols = None
+            y = conv_matrix(x, W, self.stride, self.padding)
         self._x_shape = x.shape
-        wm = W.reshape(F, K)                                   # one filter per row, ordered (c, m, n) like the columns
-        y = matmul(wm, cols)                                   # wm @ cols: (F, N*H'*W')
         y += b[:, None]
         self._y_shape = (N, F, oh, ow) if training else None     # evaluation: nothing for backward
         return ChannelMajor.from_matrix(y, N, (oh, ow))        # (N, F, H', W'), no copy
@@ -502,8 +512,16 @@ class Sequential:
         """Evaluation mode: Dropout passes everything, BatchNorm uses its running statistics."""
         return self.train(False)
 
+    #: Evaluation runs a larger batch through the layers this many images at a time: every image is
+    #: scored alone then, and the feature maps of 1,000 images at once take 200 MB in notebook 07's first
+    #: two layers, those of 256 images 51 MB.
+    eval_batch = 256
+
     def forward(self, x, training=None):
         training = self.training if training is None else boolean(training, "training")
+        if not training and np.ndim(x) > 1 and len(x) > self.eval_batch:
+            x, step = np.asarray(x), self.eval_batch
+            return np.concatenate([self.forward(x[i : i + step], training=False) for i in range(0, len(x), step)])
         for layer in self.layers:
             x = layer.forward(x, training=training)
         return x

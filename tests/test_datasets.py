@@ -433,3 +433,46 @@ def test_a_cache_that_cannot_be_written_keeps_the_download_in_memory_and_says_wh
     assert all(f + ".gz" in text for f in FILES)
     if cache.is_dir():
         assert not list(cache.rglob("*.part")), "a partial file was left behind"
+
+
+# -- memory: a learner's kernel on a shared server has a budget ------------------------------------------
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_loading_holds_one_file_and_its_array_at_a_time_not_copies(monkeypatch, tmp_path, compressed):
+    import tracemalloc
+
+    r = np.random.default_rng(0)
+    content = {"train-images-idx3-ubyte": idx_bytes(r.integers(0, 256, (20000, 28, 28))),     # 15.7 MB
+               "train-labels-idx1-ubyte": idx_bytes(r.integers(0, 10, 20000)),
+               "t10k-images-idx3-ubyte": idx_bytes(r.integers(0, 256, (5000, 28, 28))),
+               "t10k-labels-idx1-ubyte": idx_bytes(r.integers(0, 10, 5000))}
+    stored = {k: gz(v) if compressed else v for k, v in content.items()}
+    digests = {k: (hashlib.sha256(gz(v)).hexdigest(), hashlib.sha256(v).hexdigest()) for k, v in content.items()}
+    monkeypatch.setitem(datasets.DIGESTS, "fashion-mnist", digests)
+    for k, v in stored.items():
+        (tmp_path / (k + (".gz" if compressed else ""))).write_bytes(v)
+    monkeypatch.setenv(datasets.SEARCH_ENV, "none")
+    tracemalloc.start()
+    try:
+        (x, y), (xt, yt) = load_fashion_mnist(path=tmp_path, download=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    arrays = x.nbytes + y.nbytes + xt.nbytes + yt.nbytes
+    largest = len(stored["train-images-idx3-ubyte"])
+    # the arrays, and the largest file's stored bytes while it becomes its array: no second copy of it
+    assert peak < arrays + largest + 3e6, f"peak {peak / 1e6:.1f} MB for {arrays / 1e6:.1f} MB of arrays"
+    assert x.flags.writeable and x.shape == (20000, 28, 28)
+    assert x.tobytes() == content["train-images-idx3-ubyte"][16:]
+    x[0, 0, 0] = 1                                              # the learner's own array to change
+
+
+def test_a_gzip_file_whose_size_field_lies_is_still_read_whole_and_checked():
+    payload = bytes(range(256)) * 4000
+    data = bytearray(gz(payload))
+    data[-4:] = (100).to_bytes(4, "little")                     # the size field says 100 bytes
+    with pytest.raises(datasets.ChecksumError, match="not a complete gzip file"):
+        datasets._decompress(bytes(data), "the file")           # zlib checks the size field too
+    assert datasets._decompress(gz(payload), "the file") == payload
+    with pytest.raises(datasets.ChecksumError, match="not a complete gzip file"):
+        datasets._decompress(gz(payload)[:-100], "the file")    # cut short
