@@ -231,3 +231,13 @@ def test_printed_characters_are_in_the_fonts_every_platform_has(path):
     nb = json.loads(path.read_text())
     missing = sorted({(i, ch) for i, text in _streams(nb) for ch in text if ord(ch) > 127 and ord(ch) not in glyphs})
     assert not missing, f"{path.name}: printed characters without a glyph in DejaVu Sans Mono (cell, char): {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_stored_figure_has_text_too_small_to_read(path):
+    # helpers.style warns under a figure whose text shows under 9 px; nbval compares outputs, so a
+    # warning stored with the notebook would pass it: the stored notebooks must hold none
+    nb = json.loads(path.read_text())
+    flagged = [i for i, cell in enumerate(nb["cells"]) for out in cell.get("outputs", [])
+               if "smaller than 9 px" in "".join(out.get("text", ""))]
+    assert not flagged, f"{path.name}: figures with text under 9 px in cells {flagged} (see the warning there)"
