@@ -136,7 +136,9 @@ PANEL_SELECTOR = ".jp-NotebookPanel:not(.lm-mod-hidden)"     # the notebook on s
 RUN_STATE_JS = """() => {
     const PANEL = '""" + PANEL_SELECTOR + """';
     const panel = document.querySelector(PANEL);
-    const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
+    // a folded cell (the set-up cell) shows a placeholder prompt that never gets a number: not counted
+    const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt:not(.jp-Placeholder-prompt)')]
+        .map(p => p.textContent.trim());
     const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
     return {prompts, busy: prompts.some(p => p.includes('*')),
             status: status ? status.getAttribute('data-status') : null};
@@ -177,7 +179,7 @@ def _restart_and_run_all(page):
     # Clear the stored outputs first: a cell shows an execution count again only once it has run. A menu
     # click made while the page is still settling can be lost: click again until the prompts are cleared.
     cleared = (f"() => [...document.querySelector('{PANEL_SELECTOR}').querySelectorAll('.jp-CodeCell "
-               ".jp-InputPrompt')].every(p => !/\\[\\d+\\]/.test(p.textContent))")
+               ".jp-InputPrompt:not(.jp-Placeholder-prompt)')].every(p => !/\\[\\d+\\]/.test(p.textContent))")
     deadline = time.monotonic() + WAIT_MS / 1000
     while True:
         page.click(".lm-MenuBar-itemLabel:text-is('Edit')", timeout=WAIT_MS)
