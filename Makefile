@@ -20,8 +20,13 @@ $(VENV)/.installed-lab: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (course)"
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-lab
+# PyTorch is the reference some tests compare against (optimisers step by step, grouped convolution).
+# Pinned, and from PyTorch's CPU index where it is reachable: an unpinned `torch` from PyPI is a CUDA build
+# of several GB. Not in pyproject's extras: a learner never needs it.
+TORCH := torch==2.13.0
+$(VENV)/.installed-test: pyproject.toml Makefile $(VENV)/.installed-lab
 	$(BIN)/python -m pip install -e ".[test]"
+	$(BIN)/python -m pip install "$(TORCH)" --extra-index-url https://download.pytorch.org/whl/cpu
 	touch $@
 
 # As root (a container, a cloud VM) Jupyter refuses to start without --allow-root.
