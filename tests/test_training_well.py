@@ -137,8 +137,11 @@ def test_shipped_improved_weights_classify_the_shipped_sample_and_carry_their_si
     assert np.any(model.layers[1].buffers["running_var"] != 1)          # trained statistics, not the initial ones
     _, acc = evaluate(model, sample["images"], sample["labels"])
     assert acc > 0.90, acc
-    assert float(extra["test_accuracy"]) >= 0.930
     history = History.from_arrays(extra)
+    # A floor on validation (where the recipe was tuned) says the run trained; the test accuracy is only
+    # carried, evaluated once, and checked against the per-image answers elsewhere, never against a target.
+    assert max(history.val_acc) >= 0.92, max(history.val_acc)
+    assert 0.0 < float(extra["test_accuracy"]) <= 1.0
     assert 1 <= int(extra["best_epoch"]) <= len(history.epoch) == len(extra["lr_by_epoch"])
     assert history.val_acc[int(extra["best_epoch"]) - 1] == max(history.val_acc)
     with np.load(data_dir() / "training_well_experiments.npz") as f:
