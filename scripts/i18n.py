@@ -270,10 +270,10 @@ def build(root: Path = ROOT, langs=None) -> list[str]:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        done.append(f"{path.relative_to(root)}: written")
+        done.append(f"{path.relative_to(root).as_posix()}: written")
     for path in orphans(root, langs):
         path.unlink()
-        done.append(f"{path.relative_to(root)}: removed (no i18n/{path.parent.name}/{path.stem}.json)")
+        done.append(f"{path.relative_to(root).as_posix()}: removed (no i18n/{path.parent.name}/{path.stem}.json)")
     return done
 
 
@@ -291,43 +291,60 @@ def comparisons(root: Path = ROOT, langs=None) -> dict[tuple[str, str], Comparis
     return result
 
 
-def out_of_step(root: Path = ROOT, langs=None) -> list[str]:
-    """One line per problem, grouped by cell so that a changed English sentence names all its languages."""
-    langs = list(langs or LANGUAGES)
-    lines = []
-    english = {p.stem for p in english_notebooks(root)}
-    for lang in langs:
+def missing_files(root: Path = ROOT, langs=None) -> list[str]:
+    """The required notebooks (REQUIRED) that have no translation file."""
+    lines, english = [], {p.stem for p in english_notebooks(root)}
+    for lang in langs or LANGUAGES:
         for stem in REQUIRED.get(lang, ()):
             if stem not in english:
                 lines.append(f"scripts/i18n.py: REQUIRED[{lang!r}] lists {stem!r}, which is no English notebook")
             elif not translation_path(lang, stem, root).exists():
                 lines.append(f"notebooks/{stem}.ipynb has no {lang} translation: i18n/{lang}/{stem}.json is missing"
-                             f" (it is required in scripts/i18n.py REQUIRED)")
+                             f" (scripts/i18n.py REQUIRED says {lang} must have it)")
+    return lines
+
+
+def cell_problems(root: Path = ROOT, langs=None) -> list[str]:
+    """One line per markdown cell that a translation file lacks, has from older English, or no longer needs,
+    naming every language concerned, so that one changed English sentence is one line."""
     by_cell: dict[tuple[str, str, str], list[str]] = {}
     for (lang, stem), result in comparisons(root, langs).items():
         if not translation_path(lang, stem, root).exists():
-            continue
+            continue                                         # missing_files() says so
         for kind in ("stale", "missing", "obsolete"):
             for cell_id in getattr(result, kind):
                 by_cell.setdefault((stem, cell_id, kind), []).append(lang)
-    why = {"stale": "its English text changed since the {} translation",
+    why = {"stale": "its English text changed since the {} translation was made",
            "missing": "has no {} translation",
            "obsolete": "is no longer a markdown cell in English, but the {} translation has an entry for it"}
+    lines = []
     for (stem, cell_id, kind), cell_langs in sorted(by_cell.items()):
         files = ", ".join(f"i18n/{lang}/{stem}.json" for lang in cell_langs)
         lines.append(f"notebooks/{stem}.ipynb, cell {cell_id}: {why[kind].format(', '.join(cell_langs))}:"
                      f" update {files} (`python scripts/i18n.py show {cell_langs[0]} {stem}` prints the English)")
+    return lines
+
+
+def build_problems(root: Path = ROOT, langs=None) -> list[str]:
+    """The generated files (notebooks/<lang>/*.ipynb, README.<lang>.md's list) that `build` would change."""
     try:
         plan = planned(root, langs)
     except ValueError as exc:
-        return lines + [str(exc)]
+        return [str(exc)]
+    lines = []
     for path, text in plan.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            lines.append(f"{path.relative_to(root)} is not built from its translation and the English notebook:"
-                         " run `python scripts/i18n.py build`")
-    lines += [f"{p.relative_to(root)} has no translation file i18n/{p.parent.name}/{p.stem}.json: run"
-              " `python scripts/i18n.py build` to remove it" for p in orphans(root, langs)]
+            what = "its notebook list is" if path.suffix == ".md" else "it is"
+            lines.append(f"{path.relative_to(root).as_posix()}: {what} not what the translations and the English"
+                         " notebooks make: run `python scripts/i18n.py build`")
+    lines += [f"{p.relative_to(root).as_posix()} has no translation file i18n/{p.parent.name}/{p.stem}.json:"
+              " run `python scripts/i18n.py build` to remove it" for p in orphans(root, langs)]
     return lines
+
+
+def out_of_step(root: Path = ROOT, langs=None) -> list[str]:
+    """Everything `check` reports: required translation files missing, cells to update, files to rebuild."""
+    return missing_files(root, langs) + cell_problems(root, langs) + build_problems(root, langs)
 
 
 def status(root: Path = ROOT, langs=None) -> list[str]:
