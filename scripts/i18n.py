@@ -59,10 +59,11 @@ SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 #: a notebook of the course, as a link target inside notebooks/
 NOTEBOOK_NAME = re.compile(r"[0-9][0-9]_[^/]*\.ipynb")
 #: where markdown and HTML put link targets: [text](target "title"), ![alt](image), [label]: target,
-#: <img src="...">, <a href="...">; group 1 is what comes before the target, group 2 the target
+#: <img src="...">, <a href="...">; group 1 is what comes before the target, group 2 the target. (A line
+#: such as "[-1, 0, 1]: the kernel" is text, not a reference: a target is followed by nothing or a title.)
 LINK_PATTERNS = (
     re.compile(r"(!?\[[^\]]*\]\(\s*)([^)\s]+)"),
-    re.compile(r"^( {0,3}\[[^\]]+\]:\s*)(\S+)", flags=re.M),
+    re.compile(r"""^( {0,3}\[[^\]]+\]:[ \t]*)(\S+)(?=[ \t]*(?:$|["'(]))""", flags=re.M),
     re.compile(r"""(\b(?:src|href)\s*=\s*["'])([^"']+)""", flags=re.I),
 )
 
@@ -162,10 +163,17 @@ def localise_link(target: str, has_notebook) -> str:
     return "../" + target
 
 
+#: code in markdown, where brackets and parentheses are code, not links: fenced blocks and `spans`
+CODE = re.compile(r"(```.*?(?:```|$(?![\s\S]))|~~~.*?(?:~~~|$(?![\s\S]))|`[^`\n]*`)", flags=re.S)
+
+
 def localise_links(text: str, has_notebook) -> str:
-    for pattern in LINK_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + localise_link(m.group(2), has_notebook), text)
-    return text
+    """The markdown ``text`` with its relative link targets rewritten by localise_link (code left alone)."""
+    parts = CODE.split(text)
+    for i in range(0, len(parts), 2):                    # the even parts are outside code
+        for pattern in LINK_PATTERNS:
+            parts[i] = pattern.sub(lambda m: m.group(1) + localise_link(m.group(2), has_notebook), parts[i])
+    return "".join(parts)
 
 
 def build_notebook(english, translation: dict, has_notebook):

@@ -169,6 +169,13 @@ def _notebook(path: Path, cells):
     nbformat.write(nb, path)
 
 
+@pytest.fixture(autouse=True)
+def _nothing_required_in_a_small_course(request, monkeypatch):
+    """The small courses in tmp_path require no notebook (the course's REQUIRED names its own)."""
+    if "tmp_path" in request.fixturenames:
+        monkeypatch.setattr(i18n, "REQUIRED", {lang: () for lang in i18n.LANGUAGES})
+
+
 def _course(tmp_path: Path) -> Path:
     """notebooks/01_a.ipynb and 02_b.ipynb, with ja translations of both and a zh translation of 01_a."""
     (tmp_path / "notebooks").mkdir()
@@ -262,6 +269,18 @@ def test_a_link_check_finds_a_broken_link_and_one_leaving_the_language(tmp_path)
 ])
 def test_localise_link(target, has, expected):
     assert i18n.localise_link(target, lambda name: has) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[-1, -1, 1, 1]: the right half minus the left", "[-1, -1, 1, 1]: the right half minus the left"),
+    ("[setup]: ../docs/setup.md", "[setup]: ../../docs/setup.md"),
+    ('[setup]: ../docs/setup.md "Setting up"', '[setup]: ../../docs/setup.md "Setting up"'),
+    ("`kernels[0](x)` and [the data](../data/README.md)", "`kernels[0](x)` and [the data](../../data/README.md)"),
+    ("```python\nf[0](x)\n```\n![a](pic.png)", "```python\nf[0](x)\n```\n![a](../pic.png)"),
+    ('<img src="../docs/a.png" alt="a">', '<img src="../../docs/a.png" alt="a">'),
+])
+def test_localise_links_rewrites_links_only_not_code_or_text_that_looks_like_one(text, expected):
+    assert i18n.localise_links(text, lambda name: True) == expected
 
 
 def test_a_changed_english_sentence_fails_naming_the_notebook_cell_languages_and_command(tmp_path):
