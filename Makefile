@@ -101,9 +101,11 @@ bench: $(VENV)/.installed-lab
 	if [ -n "$$missed" ]; then echo "make bench: targets missed in:$$missed (details above)"; exit 1; fi; \
 	echo "make bench: every benchmark met its targets ($(BENCHMARKS))"
 
-# Re-run every notebook top to bottom in a fresh kernel and store its outputs (do this after editing one).
+# Re-run every notebook top to bottom in a fresh kernel and store its outputs (do this after editing one),
+# then rewrite the translated notebooks (notebooks/ja/...: the English code cells and outputs, translated text).
 execute: $(VENV)/.installed-test
 	$(BIN)/python scripts/execute_notebooks.py notebooks/*.ipynb
+	$(BIN)/python scripts/i18n.py build
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) .pytest_cache .hypothesis
