@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make lab    create .venv, install the course (what a learner needs), start JupyterLab on notebooks/
+#               (make lab COURSE_LANG=ja, zh or ru: the course and JupyterLab's menus in that language)
 #   make test   create .venv, install the course and its test tools, run every test
 PYTHON ?= python3
 VENV   ?= .venv
@@ -29,9 +30,32 @@ $(VENV)/.installed-test: pyproject.toml Makefile $(VENV)/.installed-lab
 	$(BIN)/python -m pip install "$(TORCH)" --extra-index-url https://download.pytorch.org/whl/cpu
 	touch $@
 
+# `make lab COURSE_LANG=ja` (or zh, ru) opens the course in that language, notebooks/ja/, with JupyterLab's
+# menus in it too: its language pack is installed once, and the interface language is a settings default
+# for that run only (in $(VENV)/lab-ja/, put on JUPYTER_CONFIG_PATH; a language a learner picked in
+# Settings > Language wins). The variable is not LANG: every shell sets LANG to its locale (en_US.UTF-8...),
+# and make would take that for the course's language.
+COURSE_LANG ?=
+PACK_ja := ja-JP
+PACK_zh := zh-CN
+PACK_ru := ru-RU
+ifneq ($(COURSE_LANG),)
+ifeq ($(PACK_$(COURSE_LANG)),)
+$(error COURSE_LANG=$(COURSE_LANG): the course is translated into ja, zh and ru (leave it out for English))
+endif
+endif
+
+$(VENV)/.installed-lab-%: $(VENV)/.installed-lab
+	$(BIN)/python -m pip install jupyterlab-language-pack-$(PACK_$*)
+	mkdir -p $(VENV)/lab-$*/labconfig
+	printf '{"@jupyterlab/translation-extension:plugin": {"locale": "%s"}}\n' $(subst -,_,$(PACK_$*)) \
+		> $(VENV)/lab-$*/labconfig/default_setting_overrides.json
+	touch $@
+
 # As root (a container, a cloud VM) Jupyter refuses to start without --allow-root.
-lab: $(VENV)/.installed-lab
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+lab: $(VENV)/.installed-lab $(if $(COURSE_LANG),$(VENV)/.installed-lab-$(COURSE_LANG))
+	$(if $(COURSE_LANG),JUPYTER_CONFIG_PATH="$(abspath $(VENV))/lab-$(COURSE_LANG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}") \
+	$(BIN)/jupyter lab notebooks/$(COURSE_LANG) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Everything: unit, property, widget and browser tests, then every notebook through nbval. Only nbval
 # trains the networks (where the full dataset is found); the browser test loads the shipped weights.
@@ -77,9 +101,11 @@ bench: $(VENV)/.installed-lab
 	if [ -n "$$missed" ]; then echo "make bench: targets missed in:$$missed (details above)"; exit 1; fi; \
 	echo "make bench: every benchmark met its targets ($(BENCHMARKS))"
 
-# Re-run every notebook top to bottom in a fresh kernel and store its outputs (do this after editing one).
+# Re-run every notebook top to bottom in a fresh kernel and store its outputs (do this after editing one),
+# then rewrite the translated notebooks (notebooks/ja/...: the English code cells and outputs, translated text).
 execute: $(VENV)/.installed-test
 	$(BIN)/python scripts/execute_notebooks.py notebooks/*.ipynb
+	$(BIN)/python scripts/i18n.py build
 
 clean:
 	rm -rf $(VENV) $(COLAB_VENV) .pytest_cache .hypothesis

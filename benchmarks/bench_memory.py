@@ -41,6 +41,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from i18n import LANGUAGES  # noqa: E402
+
 BUDGET_SHIPPED_MB = 500
 BUDGET_TRAINING_MB = 1000
 EPOCHS_ENV = "CNN_COURSE_BENCH_EPOCHS"
@@ -150,8 +153,12 @@ def measure(path: Path, env: dict[str, str], cap: int | None = None) -> dict:
 
 
 def _copy_course(root: Path, where: Path) -> Path:
+    """A copy of the course to run: the English notebooks (those in notebooks/<lang>/ only translate their
+    markdown: scripts/i18n.py), helpers/ and data/."""
+    skip = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
     for part in ("helpers", "data", "notebooks"):
-        shutil.copytree(root / part, where / part, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copytree(root / part, where / part, ignore=lambda folder, names: [
+            *skip(folder, names), *(n for n in names if Path(folder) == root / "notebooks" and n in LANGUAGES)])
     return where / "notebooks"
 
 

@@ -20,5 +20,6 @@ if "google.colab" in sys.modules and not (COURSE_DIR / "helpers" / "__init__.py"
               f" -d /content && mv /content/cnn-from-pixels-main {COURSE_DIR}\nor set %env"
               " CNN_COURSE_DIR=<a copy's folder> in a cell above; then run this cell again.")
         raise RuntimeError("the course is not here yet: see the message above.") from None
-sys.path[:0] = [str(d) for d in (COURSE_DIR, Path.cwd().parent)
-                if (d / "helpers" / "__init__.py").exists() and str(d) not in sys.path]
+near = [Path.cwd(), *Path.cwd().parents][:4]   # notebooks/, or a language's folder: notebooks/ja/
+found = [d for d in (COURSE_DIR, *near) if (d / "helpers" / "__init__.py").exists()]
+sys.path[:0] = [str(d) for d in found[:1] if str(d) not in sys.path]

@@ -34,6 +34,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from i18n import LANGUAGES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -74,7 +77,9 @@ def _free_port() -> int:
 def lab(tmp_path_factory):
     """A JupyterLab server on a free loopback port, serving a copy of notebooks/. Yields its base URL."""
     work = tmp_path_factory.mktemp("lab")
-    shutil.copytree(ROOT / "notebooks", work / "notebooks")
+    # the English notebooks: the translated ones in notebooks/<lang>/ have the same code cells and outputs
+    shutil.copytree(ROOT / "notebooks", work / "notebooks", ignore=lambda folder, names: [
+        n for n in names if Path(folder) == ROOT / "notebooks" and n in LANGUAGES])
     # Trust the copies (the course's own notebooks): JupyterLab renders widget outputs only in trusted
     # cells, and whether a notebook counts as trusted otherwise depends on this machine's signature
     # database (notebooks saved in JupyterLab here before are, fresh ones are not).

@@ -241,3 +241,21 @@ def test_no_stored_figure_has_text_too_small_to_read(path):
     flagged = [i for i, cell in enumerate(nb["cells"]) for out in cell.get("outputs", [])
                if "smaller than 9 px" in "".join(out.get("text", ""))]
     assert not flagged, f"{path.name}: figures with text under 9 px in cells {flagged} (see the warning there)"
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "notebooks/ja", "."])
+def test_setup_cell_outside_colab_finds_the_clone_from_a_notebooks_folder_or_a_language_folder(
+        monkeypatch, tmp_path, folder):
+    """JupyterLab runs a notebook in its own folder: notebooks/, or notebooks/<lang>/ for a translation."""
+    clone = tmp_path / "clone"
+    (clone / "helpers").mkdir(parents=True)
+    (clone / "helpers" / "__init__.py").touch()
+    (clone / folder).mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("CNN_COURSE_DIR", str(tmp_path / "no-course-here"))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(clone / folder)
+    exec(compile(SETUP.read_text(), str(SETUP), "exec"), {"__name__": "__main__"})
+    assert sys.path[0] == str(clone)
+    exec(compile(SETUP.read_text(), str(SETUP), "exec"), {"__name__": "__main__"})   # run again: added once
+    assert sys.path.count(str(clone)) == 1
