@@ -41,7 +41,7 @@ def test_measured_field_of_stride_1_convolutions_is_1_plus_the_sum_of_k_minus_1(
 
 
 def test_measured_field_through_max_pooling_is_what_notebook_08_prints():
-    # computed: 3, then + 1 (pool), + 2*2 (conv at jump 2), + 1*4 (pool at jump 4) = 12 pixels that *can*
+    # computed: 3, then + 1 (pool), + 2*2 (conv at jump 2), + 1*2 (pool at jump 2) = 10 pixels that *can*
     # matter; max pooling sends each gradient to one winner of its window, so fewer are reached for one input
     layers = [Conv2D(1, 4, 3, padding=1, rng=0), MaxPool2D(2), Conv2D(4, 4, 3, padding=1, rng=1), MaxPool2D(2)]
     assert measured_field(layers) == (8, 8)
