@@ -10,12 +10,12 @@ explorer:
   browser per move.
 
 Targets: <= 30 ms and <= 150 KB per move. ``--against REV`` also builds each explorer from the helpers of
-git revision REV (``git archive`` of its helpers/, imported under another name, as ``benchmarks.bench``
-does), moves both in interleaved rounds in the same run, prints the ratios and counts a move more than
-1.5x slower, or sending 1.5x more, than at REV as a regression. A shared machine is noisy: read the
-ratios, measured side by side; the absolute times are only meaningful on a quiet machine. Exits non-zero
-at the end if any explorer misses a target. (docs/speed.md keeps the record of the explorers against
-their first versions, which drew the whole matplotlib figure per move.)
+git revision REV (``git archive`` of its helpers/ and data/, imported under another name, as
+``benchmarks.bench`` does), moves both in interleaved rounds in the same run, prints the ratios and
+counts a move more than 1.5x slower, or sending 1.5x more, than at REV as a regression. A shared machine
+is noisy: read the ratios, measured side by side; the absolute times are only meaningful on a quiet
+machine. Exits non-zero at the end if any explorer misses a target. (docs/speed.md keeps the record of
+the explorers against their first versions, which drew the whole matplotlib figure per move.)
 """
 from __future__ import annotations
 
@@ -125,8 +125,9 @@ def measure(cases: dict, moves: int, packages: dict) -> dict:
             c = control(ex) if callable(control) else getattr(ex, control)
             for _ in range(2):
                 c.value = next(cycle[k])
-        for _ in range(moves):
-            for k, ex in explorers.items():
+        for move in range(moves):
+            order = list(explorers.items())
+            for k, ex in order if move % 2 else order[::-1]:       # each goes first every other move
                 c = control(ex) if callable(control) else getattr(ex, control)
                 value = next(cycle[k])
                 if c.value == value:
@@ -148,7 +149,8 @@ def report(results: dict, base: str | None = None) -> list[str]:
     head = f"{'explorer':<24}{'ms':>9}{'KB':>9}"
     if base:
         head += f"{'ms at ' + base[:8]:>16}{'x its time':>11}{'KB at ' + base[:8]:>16}{'x its KB':>10}"
-    print(head + f"  target {TARGET_MS:.0f} ms / {TARGET_KB:.0f} KB")
+    head += f"  target {TARGET_MS:.0f} ms / {TARGET_KB:.0f} KB"
+    print(head)
     print("-" * len(head))
     misses = []
     for name, r in results.items():
