@@ -17,8 +17,8 @@ loop is memory traffic that numpy cannot close. (scipy is not a column: it is no
 the course, and OpenCV is the faster outside reference.)
 
 ``--against REV`` also times the conv2d of an earlier revision of this repository (``git archive``
-of its helpers/, imported under another name) in the same interleaved rounds, and prints each row's
-time as a ratio to it.
+of its helpers/ and data/, the package imported under another name) in the same interleaved rounds, and
+prints each row's time as a ratio to it.
 """
 from __future__ import annotations
 
@@ -58,9 +58,13 @@ def warn_if_busy() -> None:
 
 
 def baseline_helpers(rev: str):
-    """The helpers package as it was at git revision ``rev``, imported as a separate package."""
+    """The helpers package as it was at git revision ``rev``, imported as a separate package.
+
+    The revision's data/ comes with it: its helpers read their samples and shipped weights from there.
+    """
     root = Path(__file__).resolve().parent.parent
-    data = subprocess.run(["git", "archive", rev, "helpers"], cwd=root, check=True, capture_output=True).stdout
+    data = subprocess.run(["git", "archive", rev, "helpers", "data"], cwd=root, check=True,
+                          capture_output=True).stdout
     where = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
     atexit.register(shutil.rmtree, where, ignore_errors=True)
     safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}     # Python 3.12+, and 3.10/3.11 updates

@@ -5,10 +5,11 @@ Read it in the order the notebooks meet it:
     images.py     the sample photo and digits, grayscale, normalising, BGR/RGB        (notebook 01)
     conv.py       output_size, conv2d_loops (the definition as loops), im2col/col2im,
                   conv2d (vectorized: im2col and one matrix product)                  (02, 04)
-    shapes.py     output_size, padding, and the strided window view conv and pooling share
+    shapes.py     output_size, padding, and the strided window view conv and pooling share;
+                  how windows tile an axis, a receptive field measured by backprop     (04, 08)
     fast_conv.py  the same convolution, arranged for speed (read conv.py first)
     kernels.py    named kernels: identity, blur, sharpen, edge, emboss, Sobel         (02, 03)
-    pooling.py    max and average pooling, and their backward pass                   (05)
+    pooling.py    max and average pooling, their backward pass; what a shift changes  (05)
     losses.py     softmax, log-softmax, cross-entropy                                 (06)
     nn.py         layers with forward and backward passes, Sequential, BatchNorm      (07, 08, 09)
     optim.py      SGD with momentum, Adam; AdamW, L2, step and cosine schedules        (07, 09)
@@ -18,6 +19,8 @@ Read it in the order the notebooks meet it:
     models.py     the course's reference networks                                     (07, 08)
     augment.py    data augmentation: random shifts and left-right flips of a batch    (09)
     interpret.py  inside a trained network: feature maps, top patches, occlusion, saliency (11)
+    plotting.py   figures several notebooks draw: values on a small grid, a mosaic of tiles
+    style.py      one look for every figure: resolution and font sizes
     widgets/      one interactive explorer per notebook topic
     checks/       self-checks for the exercises
 

@@ -10,6 +10,10 @@ map pooled 2x2 with stride 2 gives 3x3 and the last row and column are never see
 Read :func:`pool2d_loops` (the definition), then :func:`pool2d` and :func:`pool2d_backward`. At the
 end, the fast path for the case every CNN of the course uses, 2x2 windows side by side: the same
 numbers, with one byte per window to remember which pixel won.
+
+What pooling buys, measured: :func:`shift_right` moves an image a few pixels and
+:func:`unchanged_fraction` counts how much of a (pooled) map stayed the same. ``EXAMPLE_4X4`` and
+``EXAMPLE_6X6`` are notebook 05's worked examples.
 """
 from __future__ import annotations
 
@@ -19,9 +23,22 @@ from ._arguments import as_real_array, float_dtype, positive_pair
 from ._threads import by_channel
 from .shapes import output_size, window_tap
 
-__all__ = ["pool2d", "pool2d_loops", "pool2d_backward"]
+__all__ = ["pool2d", "pool2d_loops", "pool2d_backward", "shift_right", "unchanged_fraction",
+           "EXAMPLE_4X4", "EXAMPLE_6X6"]
 
 MODES = ("max", "avg")
+
+#: The worked example of notebook 05: 2x2 max pooling gives [[9, 7], [8, 8]].
+EXAMPLE_4X4 = np.array([[2, 5, 6, 1], [9, 3, 7, 3], [8, 5, 7, 8], [6, 6, 1, 1]])
+#: A 6x6 image whose top-left 3x3 window holds 1, 0, 4, 8, 2, 5, 20, 13, 25 (its maximum is 25).
+EXAMPLE_6X6 = np.array([
+    [1, 0, 4, 7, 3, 9],
+    [8, 2, 5, 1, 12, 6],
+    [20, 13, 25, 4, 0, 2],
+    [3, 11, 6, 2, 8, 15],
+    [9, 4, 1, 18, 5, 7],
+    [0, 10, 3, 6, 14, 2],
+])
 
 
 def pool2d_loops(x, size=2, stride=None, mode="max"):
@@ -86,6 +103,32 @@ def pool2d_backward(grad_out, x_shape, size=2, stride=None, mode="max", indices=
         window_tap(grad_x, m, n, out_hw, (sh, sw))[...] += share
     return grad_x
 
+
+def shift_right(x, pixels: int) -> np.ndarray:
+    """Move an image (..., H, W) ``pixels`` columns to the right; zeros come in on the left."""
+    if not isinstance(pixels, (int, np.integer)) or isinstance(pixels, bool):
+        raise TypeError(f"pixels must be an int (columns to move right), got {pixels!r}.")
+    if pixels < 0:
+        raise ValueError(f"pixels must be 0 or more (columns to move right), got {pixels}.")
+    x = as_real_array(x, "x", empty_ok=True)
+    if x.ndim < 2:
+        raise ValueError(f"x must be an image (..., H, W), got shape {x.shape}.")
+    out = np.zeros_like(x)
+    if pixels < x.shape[-1]:
+        out[..., pixels:] = x[..., : x.shape[-1] - pixels]
+    return out
+
+
+def unchanged_fraction(a, b) -> float:
+    """Of the positions where ``a`` or ``b`` is non-zero, the fraction where they are equal (0..1).
+
+    Background zeros that stay zero are left out: every metric looks good on an empty background.
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    active = (a != 0) | (b != 0)
+    if not active.any():
+        return 1.0
+    return float((np.isclose(a, b) & active).sum() / active.sum())
 
 def _prepare(x, size, stride, mode):
     x = as_real_array(x, "x", empty_ok=True)

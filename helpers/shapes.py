@@ -3,6 +3,8 @@
 - :func:`output_size`      how many window positions fit along one axis
 - :func:`resolve_padding`  ``"valid"``, ``"same"``, an int or a pair -> zeros added per side (rows, cols)
 - :func:`window_tap`       the pixel at offset (m, n) of every window at once, as a strided view
+- :func:`tiling`           how the windows tile one axis: output length, span, what is left over
+- :func:`measured_field`   a network's receptive field, measured by sending one gradient back
 
 Pooling imports these without importing the convolution code.
 """
@@ -12,7 +14,7 @@ import numpy as np
 
 from ._arguments import pair, positive_pair
 
-__all__ = ["output_size", "resolve_padding", "window_tap"]
+__all__ = ["output_size", "resolve_padding", "window_tap", "tiling", "measured_field"]
 
 
 def output_size(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> int:
@@ -88,3 +90,47 @@ def window_tap(x: np.ndarray, m: int, n: int, out_hw, stride=(1, 1), dilation=(1
     (oh, ow), (sh, sw), (dh, dw) = out_hw, stride, dilation
     r, c = m * dh, n * dw
     return x[..., r : r + sh * (oh - 1) + 1 : sh, c : c + sw * (ow - 1) + 1 : sw]
+
+
+def tiling(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> dict:
+    """How the windows of a convolution tile one axis of the input.
+
+    Returns ``out`` (the output length), ``span`` (pixels one window covers, d(k-1)+1), ``padded``
+    (n + 2p), ``covered`` (how far the last window reaches, (out-1)s + span), ``leftover`` (padded
+    pixels past the last window, which are dropped) and ``dropped_pixels`` (how many of those are real
+    input pixels rather than padding zeros).
+
+    >>> tiling(8, 3, padding=0, stride=2)["leftover"]     # windows at 0, 2, 4: pixel 7 is never seen
+    1
+    """
+    out = output_size(n, k, padding, stride, dilation)
+    span = dilation * (k - 1) + 1
+    covered = (out - 1) * stride + span
+    padded = n + 2 * padding
+    return {
+        "out": out, "span": span, "padded": padded, "covered": covered, "leftover": padded - covered,
+        "dropped_pixels": max(0, padding + n - covered),
+    }
+
+
+def measured_field(layers, size: int = 32) -> tuple[int, int]:
+    """The receptive field of a stack of layers, measured instead of computed: (rows, cols).
+
+    ``layers``: fresh layers (``helpers.nn``) taking one input channel; their weights are replaced
+    by positive ones, so that no two paths cancel, and the input is positive, so that every ReLU lets
+    the gradient through. One image (1, 1, size, size) goes forward, a gradient of 1 at the centre
+    pixel of output channel 0 comes back; the input pixels it reaches are the receptive field.
+    ``size`` must be large enough to hold the field.
+    """
+    x = np.random.default_rng(1).random((1, 1, size, size)) + 0.1
+    for layer in layers:
+        layer.astype(np.float64)
+        if "W" in layer.params:
+            layer.params["W"] = np.abs(layer.params["W"]) + 0.1
+        x = layer.forward(x)
+    grad = np.zeros_like(x)
+    grad[0, 0, x.shape[2] // 2, x.shape[3] // 2] = 1.0              # one output pixel
+    for layer in reversed(layers):
+        grad = layer.backward(grad)
+    rows, cols = np.nonzero(grad[0, 0])
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)

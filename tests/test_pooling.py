@@ -7,9 +7,8 @@ from hypothesis import strategies as st
 import helpers.pooling as pooling_module
 from helpers import pool2d
 from helpers.nn import ChannelMajor
-from helpers.pooling import pool2d_backward, pool2d_loops
-
-EXAMPLE = np.array([[2, 5, 6, 1], [9, 3, 7, 3], [8, 5, 7, 8], [6, 6, 1, 1]])
+from helpers.pooling import EXAMPLE_4X4 as EXAMPLE
+from helpers.pooling import EXAMPLE_6X6, pool2d_backward, pool2d_loops, shift_right, unchanged_fraction
 
 
 @settings(max_examples=150, deadline=None)
@@ -162,3 +161,42 @@ def test_an_empty_batch_pools_to_an_empty_result():
     assert pool2d(np.zeros((0, 3, 7, 7)), 3, 2, mode="avg").shape == (0, 3, 3, 3)
     with pytest.raises(ValueError, match="larger than the input"):
         pool2d(np.zeros((3, 0, 4)), 2)
+
+
+# -- What a shift of the input changes: shift_right and unchanged_fraction (notebook 05) -----------------------
+def test_worked_examples_hold_what_their_comments_say():
+    assert pool2d(EXAMPLE, 2).tolist() == [[9, 7], [8, 8]]
+    window = EXAMPLE_6X6[:3, :3]
+    assert sorted(window.ravel()) == sorted([1, 0, 4, 8, 2, 5, 20, 13, 25]) and window.max() == 25
+
+
+@pytest.mark.parametrize("lead", [(), (3,), (2, 3)])
+def test_shift_right_moves_columns_and_brings_in_zeros(lead):
+    x = np.arange(1, 1 + np.prod(lead, dtype=int) * 4 * 5).reshape(lead + (4, 5))
+    moved = shift_right(x, 2)
+    assert moved.shape == x.shape and moved.dtype == x.dtype
+    np.testing.assert_array_equal(moved[..., 2:], x[..., :3])
+    assert not moved[..., :2].any()
+    np.testing.assert_array_equal(shift_right(x, 0), x)
+    assert not shift_right(x, 5).any() and not shift_right(x, 9).any()     # everything moved out of the image
+
+
+@pytest.mark.parametrize("pixels, error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_shift_right_refuses_a_bad_shift(pixels, error):
+    with pytest.raises(error, match="pixels"):
+        shift_right(EXAMPLE, pixels)
+
+
+def test_shift_right_refuses_a_vector():
+    with pytest.raises(ValueError, match=r"\(\.\.\., H, W\)"):
+        shift_right(np.arange(4), 1)
+
+
+def test_unchanged_fraction_counts_only_positions_that_are_not_background():
+    a = np.array([[0, 5, 5, 0, 0, 0]])
+    assert unchanged_fraction(a, a) == 1.0
+    # shifted: [0, 0, 5, 5, 0, 0]; non-zero in either at columns 1, 2, 3, equal at column 2 only
+    assert unchanged_fraction(a, shift_right(a, 1)) == 1 / 3
+    assert unchanged_fraction(np.zeros((2, 2)), np.zeros((2, 2))) == 1.0
+    # the 4x4 example shifted by one pixel: 3 of its 4 pooled maxima stay
+    assert unchanged_fraction(pool2d(EXAMPLE, 2), pool2d(shift_right(EXAMPLE, 1), 2)) == 0.75

@@ -171,7 +171,7 @@ def test_models_shapes_and_parameter_counts():
 
 
 def test_filter_explorer_slider_changes_the_picture(digits):
-    from helpers.widgets.filters import FilterExplorer, mosaic
+    from helpers.widgets.filters import FilterExplorer
 
     x, _ = digits
     snaps = {e: (Conv2D(1, 4, 3, padding="same", rng=e).params["W"], np.zeros(4, np.float32)) for e in (0, 1, 2)}
@@ -181,7 +181,6 @@ def test_filter_explorer_slider_changes_the_picture(digits):
     assert ex.snapshot() != before and ex.maps.shape == (4, 28, 28)
     ex.image.value = 2
     assert ex.maps.shape == (4, 28, 28)
-    assert mosaic(np.ones((5, 2, 2)), cols=4).shape == (5, 11)
 
 
 def test_checks_accept_right_answers_and_hint_at_usual_mistakes(capsys):

@@ -5,9 +5,9 @@ import pytest
 from helpers import conv2d, output_size, pool2d
 from helpers.kernels import box_blur
 from helpers.losses import cross_entropy, softmax
+from helpers.pooling import EXAMPLE_4X4, EXAMPLE_6X6, shift_right, unchanged_fraction
+from helpers.shapes import tiling
 from helpers.widgets import PaddingStrideExplorer, PoolingExplorer, ReceptiveFieldExplorer, SoftmaxExplorer
-from helpers.widgets.padding_stride import tiling
-from helpers.widgets.pooling import EXAMPLE_4X4, EXAMPLE_6X6, shift_right, unchanged_fraction
 
 
 def pictures(explorer) -> list:

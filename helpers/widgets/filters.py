@@ -10,22 +10,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..conv import conv2d
+from ..plotting import mosaic
 from ._base import Explorer
 from .panels import ColorBar, ImagePanel, colorize
 
-__all__ = ["FilterExplorer", "mosaic"]
-
-
-def mosaic(tiles: np.ndarray, cols: int = 8, gap: int = 1, fill=np.nan) -> np.ndarray:
-    """Tiles (K, h, w) -> one 2-D array with the tiles in a grid of ``cols`` columns, ``gap`` pixels apart."""
-    tiles = np.asarray(tiles, dtype=float)
-    k, h, w = tiles.shape
-    rows = -(-k // cols)
-    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill)
-    for i, t in enumerate(tiles):
-        r, c = divmod(i, cols)
-        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = t
-    return out
+__all__ = ["FilterExplorer"]
 
 
 class FilterExplorer(Explorer):

@@ -17,8 +17,8 @@ import numpy as np
 
 from ..interpret import feature_maps, receptive_field
 from ..losses import softmax
+from ..plotting import mosaic
 from ._base import Explorer
-from .filters import mosaic
 from .panels import CellCanvas, ColorBar, ImagePanel, colorize
 
 __all__ = ["FeatureMapExplorer"]

@@ -10,13 +10,14 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from ..conv import conv2d, output_size
+from ..conv import conv2d
 from ..images import sample_photo
 from ..kernels import box_blur
+from ..shapes import tiling
 from ._base import Explorer
 from .panels import CellCanvas, ImagePanel
 
-__all__ = ["PaddingStrideExplorer", "ReceptiveFieldExplorer", "tiling"]
+__all__ = ["PaddingStrideExplorer", "ReceptiveFieldExplorer"]
 
 _ZERO, _PIXEL = (217, 217, 217), (255, 255, 255)       # a padding zero, a pixel of the input
 _WINDOW = (31, 119, 180)
@@ -24,31 +25,13 @@ _FIELD = (158, 202, 225)
 _LEFTOVER = "#d62728"
 
 
-def tiling(n: int, k: int, padding: int = 0, stride: int = 1, dilation: int = 1) -> dict:
-    """How the windows of a convolution tile one axis of the input.
-
-    Returns ``out`` (the output length), ``span`` (pixels one window covers, d(k-1)+1), ``padded``
-    (n + 2p), ``covered`` (how far the last window reaches, (out-1)s + span), ``leftover`` (padded
-    pixels past the last window, which are dropped) and ``dropped_pixels`` (how many of those are real
-    input pixels rather than padding zeros).
-    """
-    out = output_size(n, k, padding, stride, dilation)
-    span = dilation * (k - 1) + 1
-    covered = (out - 1) * stride + span
-    padded = n + 2 * padding
-    return {
-        "out": out, "span": span, "padded": padded, "covered": covered, "leftover": padded - covered,
-        "dropped_pixels": max(0, padding + n - covered),
-    }
-
-
 class PaddingStrideExplorer(Explorer):
     """Choose input size, kernel size, padding, stride and dilation; see windows, output and formula.
 
     Controls (attributes): ``n``, ``k``, ``padding``, ``stride``, ``dilation`` and ``position`` (which
     kernel window to highlight, counted row by row). After each redraw ``out_size`` holds the output
-    side length, ``tiles`` the :func:`tiling` summary and ``photo_shape`` / ``photo_out_shape`` the
-    shapes of the photo before and after the same convolution (a box blur of size k).
+    side length, ``tiles`` the :func:`helpers.shapes.tiling` summary and ``photo_shape`` /
+    ``photo_out_shape`` the shapes of the photo before and after the same convolution (a box blur of size k).
     """
 
     def __init__(self, n=7, k=3, padding=1, stride=2, dilation=1, photo=None):

@@ -12,44 +12,11 @@ import numpy as np
 from ..conv import conv2d
 from ..images import load_sample, sample_photo
 from ..kernels import sobel_x
-from ..pooling import pool2d
+from ..pooling import EXAMPLE_4X4, EXAMPLE_6X6, pool2d, shift_right, unchanged_fraction
 from ._base import Explorer
 from .panels import CellCanvas, ImagePanel, colorize
 
-__all__ = ["PoolingExplorer", "EXAMPLE_4X4", "EXAMPLE_6X6", "shift_right", "unchanged_fraction"]
-
-#: The worked example of notebook 05: 2x2 max pooling gives [[9, 7], [8, 8]].
-EXAMPLE_4X4 = np.array([[2, 5, 6, 1], [9, 3, 7, 3], [8, 5, 7, 8], [6, 6, 1, 1]])
-#: A 6x6 image whose top-left 3x3 window holds 1, 0, 4, 8, 2, 5, 20, 13, 25 (its maximum is 25).
-EXAMPLE_6X6 = np.array([
-    [1, 0, 4, 7, 3, 9],
-    [8, 2, 5, 1, 12, 6],
-    [20, 13, 25, 4, 0, 2],
-    [3, 11, 6, 2, 8, 15],
-    [9, 4, 1, 18, 5, 7],
-    [0, 10, 3, 6, 14, 2],
-])
-
-
-def shift_right(x, pixels: int) -> np.ndarray:
-    """Move an image (..., H, W) ``pixels`` columns to the right; zeros come in on the left."""
-    x = np.asarray(x)
-    out = np.zeros_like(x)
-    if pixels < x.shape[-1]:
-        out[..., pixels:] = x[..., : x.shape[-1] - pixels]
-    return out
-
-
-def unchanged_fraction(a, b) -> float:
-    """Of the positions where ``a`` or ``b`` is non-zero, the fraction where they are equal (0..1).
-
-    Background zeros that stay zero are left out: every metric looks good on an empty background.
-    """
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    active = (a != 0) | (b != 0)
-    if not active.any():
-        return 1.0
-    return float((np.isclose(a, b) & active).sum() / active.sum())
+__all__ = ["PoolingExplorer"]
 
 
 def _sobel_map() -> np.ndarray:
@@ -63,8 +30,8 @@ class PoolingExplorer(Explorer):
 
     Controls: ``source`` (Dropdown), ``size``, ``stride``, ``mode`` ("max" or "avg") and ``shift``
     (pixels to the right). After each redraw: ``x``, ``pooled``, ``shifted``, ``pooled_shifted``, and
-    ``unchanged`` / ``raw_unchanged``: :func:`unchanged_fraction` of the pooled outputs and of the raw
-    inputs before and after the shift. Panels: ``panel_input``, ``panel_pooled``, ``panel_shifted``,
+    ``unchanged`` / ``raw_unchanged``: :func:`helpers.pooling.unchanged_fraction` of the pooled outputs
+    and of the raw inputs before and after the shift. Panels: ``panel_input``, ``panel_pooled``, ``panel_shifted``,
     ``panel_pooled_shifted``.
     """
 
