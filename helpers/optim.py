@@ -1,12 +1,15 @@
 """Optimizers: how the gradients of a training step change the parameters.
 
     SGD with momentum    v = mu * v - lr * g;            w += v
-    Adam                 m = b1 * m + (1 - b1) * g       (a running mean of the gradient)
-                         v = b2 * v + (1 - b2) * g**2    (a running mean of its square)
-                         w -= lr * m_hat / (sqrt(v_hat) + eps), with m_hat, v_hat corrected for their
-                         start at zero: m_hat = m / (1 - b1**t), v_hat = v / (1 - b2**t)
+    Nesterov momentum    v = mu * v - lr * g;            w += mu * v - lr * g   (looks one velocity ahead)
+    AdaGrad              s += g**2;                      w -= lr * g / (sqrt(s) + eps)
+    RMSProp              s = rho * s + (1 - rho) * g**2; w -= lr * g / (sqrt(s) + eps)
+    Adam                 momentum's running mean of the gradient, RMSProp's of its square, both corrected
+                         for their start at zero:
+                         m = b1 * m + (1 - b1) * g;  v = b2 * v + (1 - b2) * g**2
+                         w -= lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - b1**t), v_hat = v / (1 - b2**t)
 
-Both take ``model.parameters()`` (a list of (layer, name) pairs) and update ``layer.params[name]`` in
+All take ``model.parameters()`` (a list of (layer, name) pairs) and update ``layer.params[name]`` in
 place from ``layer.grads[name]``, after ``model.backward``. (SGD's velocity carries the learning rate;
 PyTorch's does not: :class:`SGD` shows both forms and when they differ.)
 """
@@ -14,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import number_in, positive_int
+from ._arguments import boolean, number_in, positive_int
 
-__all__ = ["SGD", "Adam"]
+__all__ = ["SGD", "AdaGrad", "RMSProp", "Adam"]
 
 
 def _parameter_list(parameters) -> list:
@@ -45,18 +48,19 @@ class _Optimizer:
         self.lr = number_in(lr, "lr", 0, np.inf, low_open=True, meaning="the learning rate, e.g. 0.01")
         self.t = 0
 
-    def _pairs(self):
+    def _pairs(self) -> list:
+        """(weights, gradient) of every parameter; all checked before a step changes any of them."""
         for layer, name in self.parameters:
             if name not in layer.grads:
                 raise RuntimeError(f"{layer!r} has no gradient for {name!r}: call model.backward before step().")
-            yield layer.params[name], layer.grads[name]
+        return [(layer.params[name], layer.grads[name]) for layer, name in self.parameters]
 
     def state(self) -> dict:
         return {"t": self.t}
 
 
 class SGD(_Optimizer):
-    """Stochastic gradient descent, with optional momentum (0 = plain SGD).
+    """Stochastic gradient descent, with optional momentum (0 = plain SGD) and Nesterov's form of it.
 
     The velocity here carries the learning rate, as in the momentum papers and Keras:
 
@@ -66,30 +70,110 @@ class SGD(_Optimizer):
     With a constant lr the two are the same steps (this v is -lr times PyTorch's). When the rate changes
     between steps (a schedule), they differ: here the old velocity keeps the old rate and only the new
     gradient gets the new one; PyTorch rescales the whole remembered velocity by the new rate at once.
+
+    ``nesterov=True`` (Sutskever et al., 2013, in the form CS231n, Keras and PyTorch use): the step is
+    taken from where the velocity is about to carry the weights, so it is corrected before it overshoots:
+
+        v = mu * v - lr * g;      w += mu * v - lr * g
+
+    (the same as PyTorch's ``SGD(nesterov=True)`` while lr is constant).
     """
 
-    def __init__(self, parameters, lr: float = 0.01, momentum: float = 0.0):
+    def __init__(self, parameters, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(parameters, lr)
         self.momentum = number_in(momentum, "momentum", 0, 1, high_open=True,
                                   meaning="the fraction of the velocity kept at each step, 0.9 is usual")
+        self.nesterov = boolean(nesterov, "nesterov")
+        if self.nesterov and not self.momentum:
+            raise ValueError("nesterov=True needs a momentum above 0 (Nesterov's form of momentum), e.g. "
+                             "SGD(params, lr=0.01, momentum=0.9, nesterov=True); got momentum=0.")
         self.velocity = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
 
     def step(self) -> None:
+        pairs = self._pairs()
         self.t += 1
-        for (w, g), v in zip(self._pairs(), self.velocity):
+        for (w, g), v in zip(pairs, self.velocity):
             if self.momentum:
                 v *= self.momentum
                 v -= self.lr * g
-                w += v
+                if self.nesterov:
+                    w += self.momentum * v - self.lr * g       # one velocity ahead
+                else:
+                    w += v
             else:
                 w -= self.lr * g
 
     def __repr__(self):
-        return f"SGD(lr={self.lr}, momentum={self.momentum})"
+        return f"SGD(lr={self.lr}, momentum={self.momentum}" + (", nesterov=True)" if self.nesterov else ")")
+
+
+class AdaGrad(_Optimizer):
+    """AdaGrad (Duchi et al., 2011): each weight's step is divided by the root of the sum of *all* its
+    squared gradients so far,
+
+        s += g**2;      w -= lr * g / (sqrt(s) + eps)
+
+    so weights with large gradients take smaller steps, and every step is smaller than the last (with a
+    constant gradient the t-th step is lr / sqrt(t)): learning slows down, and may stop too early.
+    lr=0.01 and eps=1e-10 by default, as in PyTorch.
+    """
+
+    def __init__(self, parameters, lr: float = 0.01, eps: float = 1e-10):
+        super().__init__(parameters, lr)
+        self.eps = number_in(eps, "eps", 0, np.inf, meaning="added to the root so that it is never 0, 1e-10 here")
+        self.s = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
+
+    def step(self) -> None:
+        pairs = self._pairs()
+        self.t += 1
+        for (w, g), s in zip(pairs, self.s):
+            s += g * g
+            w -= self.lr * g / (np.sqrt(s) + self.eps)
+
+    def __repr__(self):
+        return f"AdaGrad(lr={self.lr}, eps={self.eps})"
+
+
+class RMSProp(_Optimizer):
+    """RMSProp (Hinton's lecture 6e, 2012): AdaGrad with a running mean of the squared gradients instead
+    of their sum, so old gradients are forgotten and the steps do not shrink for ever,
+
+        s = rho * s + (1 - rho) * g**2;      w -= lr * g / (sqrt(s) + eps)
+
+    s starts at zero, so the first steps are large: the first is lr / sqrt(1 - rho) per weight (10 lr for
+    rho = 0.99). Adam corrects that start; RMSProp does not. lr=0.01, rho=0.99 and eps=1e-8 by default,
+    as in PyTorch (its ``alpha`` is ``rho`` here, as in Keras).
+    """
+
+    def __init__(self, parameters, lr: float = 0.01, rho: float = 0.99, eps: float = 1e-8):
+        super().__init__(parameters, lr)
+        self.rho = number_in(rho, "rho", 0, 1, high_open=True,
+                             meaning="how much of the running mean of the squared gradient is kept, 0.99 is usual")
+        self.eps = number_in(eps, "eps", 0, np.inf, meaning="added to the root so that it is never 0, 1e-8 here")
+        self.s = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
+
+    def step(self) -> None:
+        pairs = self._pairs()
+        self.t += 1
+        for (w, g), s in zip(pairs, self.s):
+            s *= self.rho
+            s += (1 - self.rho) * (g * g)
+            w -= self.lr * g / (np.sqrt(s) + self.eps)
+
+    def __repr__(self):
+        return f"RMSProp(lr={self.lr}, rho={self.rho}, eps={self.eps})"
 
 
 class Adam(_Optimizer):
     """Adam (Kingma and Ba, 2015): lr=1e-3, beta1=0.9, beta2=0.999 by default, as in the paper, Keras and PyTorch.
+
+    Momentum + RMSProp + bias correction: m is momentum's running mean of the gradient, v is RMSProp's
+    running mean of its square, and both are divided by (1 - beta**t), which undoes their start at zero
+    (without it the first step would be lr * (1 - b1) / sqrt(1 - b2), about 3 lr, not lr):
+
+        m = b1 * m + (1 - b1) * g              momentum (as a mean: no lr inside)
+        v = b2 * v + (1 - b2) * g**2           RMSProp's s
+        w -= lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps)
 
     eps=1e-7 by default, Keras' value; the paper and PyTorch use 1e-8. Where eps goes: here, as in the
     paper's Algorithm 1 and in PyTorch, it is added to sqrt(v_hat), the bias-corrected root (the module
@@ -109,11 +193,12 @@ class Adam(_Optimizer):
         self.v = [np.zeros_like(layer.params[name]) for layer, name in self.parameters]
 
     def step(self) -> None:
+        pairs = self._pairs()
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         step = self.lr * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)     # both bias corrections in one factor
         eps_hat = self.eps * np.sqrt(1 - b2**self.t)
-        for (w, g), m, v in zip(self._pairs(), self.m, self.v):
+        for (w, g), m, v in zip(pairs, self.m, self.v):
             m *= b1
             m += (1 - b1) * g
             v *= b2
@@ -150,6 +235,7 @@ class AdamW(Adam):
         self._decay = _decayed(self.parameters)
 
     def step(self) -> None:
+        self._pairs()                                          # every gradient there, before any decay
         if self.weight_decay:
             shrink = 1 - self.lr * self.weight_decay          # decoupled: applied to w, not to the gradient
             for (layer, name), decay in zip(self.parameters, self._decay):

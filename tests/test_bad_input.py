@@ -21,7 +21,7 @@ from helpers.nn import (
     Sequential,
     SoftmaxCrossEntropy,
 )
-from helpers.optim import SGD, Adam, AdamW, add_l2_gradient, cosine_schedule, step_schedule
+from helpers.optim import SGD, AdaGrad, Adam, AdamW, RMSProp, add_l2_gradient, cosine_schedule, step_schedule
 from helpers.training import evaluate, fit, load_weights, save_weights
 
 
@@ -199,6 +199,18 @@ def model_and_parameters():
     (lambda p: AdamW(p, weight_decay=float("nan")), ValueError, "weight_decay"),
     (lambda p: AdamW(p, weight_decay=-0.1), ValueError, "weight_decay"),
     (lambda p: AdamW(p, beta2=1.0), ValueError, "beta2"),
+    (lambda p: SGD(p, momentum=0.9, nesterov="yes"), TypeError, "nesterov must be True or False"),
+    (lambda p: SGD(p, nesterov=True), ValueError, "nesterov=True needs a momentum above 0"),
+    (lambda p: AdaGrad(p, lr=0), ValueError, r"lr must be in \(0, infinity"),
+    (lambda p: AdaGrad(p, lr=-0.1), ValueError, "lr must be in"),
+    (lambda p: AdaGrad(p, eps=-1e-10), ValueError, r"eps must be in \[0, infinity"),
+    (lambda p: AdaGrad(p, eps=float("inf")), ValueError, "eps must be a finite number"),
+    (lambda p: RMSProp(p, lr=0), ValueError, "lr must be in"),
+    (lambda p: RMSProp(p, lr="0.01"), TypeError, "lr must be a number"),
+    (lambda p: RMSProp(p, rho=1.0), ValueError, r"rho must be in \[0, 1\)"),
+    (lambda p: RMSProp(p, rho=-0.1), ValueError, "rho must be in"),
+    (lambda p: RMSProp(p, rho=None), TypeError, "rho must be a number"),
+    (lambda p: RMSProp(p, eps=-1e-8), ValueError, "eps must be in"),
 ])
 def test_optimizer_settings_name_the_argument(make, error, words):
     _, parameters = model_and_parameters()
@@ -206,7 +218,7 @@ def test_optimizer_settings_name_the_argument(make, error, words):
         make(parameters)
 
 
-@pytest.mark.parametrize("opt", [SGD, Adam, AdamW])
+@pytest.mark.parametrize("opt", [SGD, AdaGrad, RMSProp, Adam, AdamW])
 def test_an_optimizer_given_the_model_says_pass_its_parameters(opt):
     model, _ = model_and_parameters()
     with pytest.raises(TypeError, match=re.escape("model.parameters()")):
@@ -358,3 +370,23 @@ def test_feature_maps_checks_its_layer_list():
     with pytest.raises(ValueError, match="layer must be an index"):
         feature_maps(net5(), images(), layers=[True])
     assert feature_maps(net5(), images(), layers=[1])[0][1].shape == (3, 2, 8, 8)
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1), lambda p: SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+                                  AdaGrad, RMSProp, Adam, AdamW])
+def test_a_step_before_backward_says_call_backward_and_changes_nothing(make):
+    """One layer's gradient missing: the error names the fix, and no weight (nor the step count) moved,
+    not even those of the layers whose gradients were there."""
+    model = Sequential([Dense(3, 2, rng=0), Dense(2, 2, rng=1)])
+    opt = make(model.parameters())
+    with pytest.raises(RuntimeError, match=re.escape("call model.backward before step()")):
+        opt.step()
+    loss_fn = SoftmaxCrossEntropy()
+    loss_fn.forward(model.forward(np.ones((4, 3), np.float32)), np.zeros(4, np.int64))
+    model.backward(loss_fn.backward())
+    del model.layers[1].grads["W"]
+    before = [model.layers[i].params[k].copy() for i in (0, 1) for k in ("W", "b")]
+    with pytest.raises(RuntimeError, match="backward"):
+        opt.step()
+    after = [model.layers[i].params[k] for i in (0, 1) for k in ("W", "b")]
+    assert all(np.array_equal(a, b) for a, b in zip(before, after)) and opt.t == 0

@@ -141,3 +141,45 @@ def test_momentum_names_the_pytorch_form(capsys):
 
     ok, out = verdict(capsys, pytorch_form, check_momentum_step)
     assert not ok and "PyTorch" in out and "v = mu * v - lr * g" in out, out
+
+
+def rmsprop_right(w, s, g, lr, rho, eps):
+    s = rho * s + (1 - rho) * g**2
+    return w - lr * g / (np.sqrt(s) + eps), s
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (rmsprop_right, None),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g / (np.sqrt(s + g**2) + eps), s + g**2), "AdaGrad"),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g / (np.sqrt(rho * s + g**2) + eps), rho * s + g**2), "(1 - rho)"),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g / (np.sqrt(s) + eps), rho * s + (1 - rho) * g**2), "old s"),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g / np.sqrt(rho * s + (1 - rho) * g**2 + eps),
+                                    rho * s + (1 - rho) * g**2), "outside the root"),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g / (rho * s + (1 - rho) * g**2 + eps),
+                                    rho * s + (1 - rho) * g**2), "root"),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g / np.sqrt(rho * s + (1 - rho) * g**2),
+                                    rho * s + (1 - rho) * g**2), "add eps"),
+    (lambda w, s, g, lr, rho, eps: (w + lr * g / (np.sqrt(rho * s + (1 - rho) * g**2) + eps),
+                                    rho * s + (1 - rho) * g**2), "sign"),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g, s), "differs"),                 # plain SGD, s unchanged
+    (lambda w, s, g, lr, rho, eps: rmsprop_right(w, s, g, lr, rho, eps)[0], "two arrays"),
+    (lambda w, s, g, lr, rho, eps: (w - lr * g / (np.sqrt(rho * s + (1 - rho) * g**2) + eps), "s"), "array"),
+    (..., "Define your function"),
+])
+def test_rmsprop(capsys, fn, hint):
+    from helpers.checks.training_well import check_rmsprop_step
+
+    ok, out = verdict(capsys, fn, check_rmsprop_step)
+    assert ok is (hint is None) and (hint is None or hint in out), out
+    assert out.startswith("Correct:" if hint is None else "Not yet:"), out
+
+
+def test_rmsprop_check_refuses_an_answer_off_in_the_sixth_digit(capsys):
+    """A nearly right step (the learning rate 0.1% off) is refused: the check is not too lenient."""
+    from helpers.checks.training_well import check_rmsprop_step
+
+    def close(w, s, g, lr, rho, eps):
+        return rmsprop_right(w, s, g, lr * 1.001, rho, eps)
+
+    ok, out = verdict(capsys, close, check_rmsprop_step)
+    assert not ok and "your new w differs" in out, out

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers.widgets.optimizers import START, SURFACES, OptimizerExplorer, optimizer_path
+from helpers.widgets.optimizers import OPTIMIZERS, START, SURFACES, OptimizerExplorer, optimizer_path
 
 
 def pictures(explorer) -> list:
@@ -48,12 +48,65 @@ def test_momentum_reaches_the_minimum_faster_than_sgd_along_the_valley():
     mom = loss(optimizer_path(A, "momentum", 0.03, 0.7, steps=50))
     assert mom < sgd / 10
     with pytest.raises(ValueError, match="optimizer"):
-        optimizer_path(A, "RMSprop", 0.1)
+        optimizer_path(A, "Adadelta", 0.1)
+
+
+def _by_hand(A, name, lr, mu, steps, rho=0.99, b2=0.999, eps=1e-8):
+    """Each update rule written out on its own (as notebook 09 writes them), not with helpers.optim."""
+    w, v, s, m = START.copy(), np.zeros(2), np.zeros(2), np.zeros(2)
+    path = [w]
+    for t in range(1, steps + 1):
+        g = A @ w
+        if name == "SGD":
+            w = w - lr * g
+        elif name in ("momentum", "Nesterov"):
+            v = mu * v - lr * g
+            w = w + (mu * v - lr * g if name == "Nesterov" else v)
+        elif name == "AdaGrad":
+            s = s + g * g
+            w = w - lr * g / (np.sqrt(s) + 1e-10)
+        elif name == "RMSProp":
+            s = rho * s + (1 - rho) * g * g
+            w = w - lr * g / (np.sqrt(s) + eps)
+        else:
+            m, s = mu * m + (1 - mu) * g, b2 * s + (1 - b2) * g * g
+            w = w - lr * (m / (1 - mu**t)) / (np.sqrt(s / (1 - b2**t)) + eps)
+        path.append(w)
+    return np.array(path)
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_every_choice_steps_helpers_optim_and_follows_its_update_rule(name, monkeypatch):
+    """The path is helpers.optim's (its step() is what moves the point) and equals the rule written out."""
+    import helpers.optim
+
+    A = SURFACES["narrow valley"]
+    np.testing.assert_allclose(optimizer_path(A, name, 0.03, 0.7, steps=30), _by_hand(A, name, 0.03, 0.7, 30),
+                               rtol=1e-9, atol=1e-12)
+    steps = []
+    for cls in (helpers.optim.SGD, helpers.optim.AdaGrad, helpers.optim.RMSProp, helpers.optim.Adam):
+        monkeypatch.setattr(cls, "step", lambda self, _step=cls.step: (steps.append(1), _step(self))[1])
+    optimizer_path(A, name, 0.03, 0.7, steps=30)
+    assert len(steps) == 30, f"{name}: the path did not come from helpers.optim's step()"
+    e = OptimizerExplorer(optimizer=name, lr=0.03, momentum=0.7, steps=30)
+    assert e.message.value == "" and f"<b>{name}</b>" in e.info.value
+    assert ("0.70" in e.info.value) is (name in ("momentum", "Nesterov", "Adam"))
+
+
+def test_nesterov_damps_what_momentum_overshoots_and_at_momentum_0_is_sgd():
+    A = SURFACES["narrow valley"]
+    loss = lambda p: 0.5 * p[-1] @ A @ p[-1]   # noqa: E731
+    assert loss(optimizer_path(A, "Nesterov", 0.03, 0.9, steps=50)) < loss(optimizer_path(A, "momentum", 0.03, 0.9,
+                                                                                         steps=50)) / 10
+    np.testing.assert_array_equal(optimizer_path(A, "Nesterov", 0.05, 0.0, 20), optimizer_path(A, "SGD", 0.05, 0, 20))
+    e = OptimizerExplorer(optimizer="Nesterov", momentum=0.0)
+    assert e.message.value == "" and not e.diverged
 
 
 # -- bad settings: a clear error naming the argument, never a silently clamped slider -------------------
 @pytest.mark.parametrize("kwargs, error, words", [
-    (dict(optimizer="RMSprop"), ValueError, "optimizer must be one of 'SGD', 'momentum', 'Adam'"),
+    (dict(optimizer="Adadelta"), ValueError,
+     "optimizer must be one of 'SGD', 'momentum', 'Nesterov', 'AdaGrad', 'RMSProp', 'Adam'"),
     (dict(surface="saddle"), ValueError, "surface must be one of 'narrow valley', 'round bowl'"),
     (dict(lr=-1), ValueError, "lr must be between"),
     (dict(lr=10.0), ValueError, "lr must be between"),

@@ -177,3 +177,55 @@ def check_flip(fn) -> bool:
     if a.shape == x.shape and np.array_equal(a, x[::-1]):
         return report(False, "that reversed the order of the images; reverse each image's columns: x[:, :, ::-1].")
     return report(False, why)
+
+
+def check_rmsprop_step(fn) -> bool:
+    """Is ``fn(w, s, g, lr, rho, eps)`` one step of RMSProp, returning (new w, new s)?
+
+    s <- rho * s + (1 - rho) * g**2,   w <- w - lr * g / (sqrt(s) + eps)
+
+    The check passes eps = 0.1 and gradients of about 0.1, so that eps inside the root, or left out,
+    changes the step visibly.
+    """
+    rng = np.random.default_rng(7)
+    w, g = rng.standard_normal(5), rng.standard_normal(5) * 0.1
+    s = rng.uniform(0.001, 0.02, 5)
+    lr, rho, eps = 0.01, 0.9, 0.1
+    got, why = _call(fn, w.copy(), s.copy(), g.copy(), lr, rho, eps)
+    if why:
+        return report(False, why)
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return report(False, "return two arrays, the new weights and the new running mean: `return w, s`.")
+    s_new = rho * s + (1 - rho) * g**2
+    w_new = w - lr * g / (np.sqrt(s_new) + eps)
+    ok_w, why_w = compare_array(got[0], w_new, "your new w", atol=1e-9)
+    ok_s, why_s = compare_array(got[1], s_new, "your new s", atol=1e-9)
+    if ok_w and ok_s:
+        return report(True, "s is a running mean of the squared gradients (old ones fade by rho each step), and "
+                            "each weight's step is its gradient divided by the root of its own s.")
+    try:
+        gw, gs = np.asarray(got[0], dtype=float), np.asarray(got[1], dtype=float)
+    except (TypeError, ValueError):
+        return report(False, why_s if not ok_s else why_w)
+    near = lambda a, b: a.shape == b.shape and np.allclose(a, b, atol=1e-9)   # noqa: E731
+    if near(gs, s + g**2):
+        return report(False, "that is AdaGrad's sum, s + g**2, which only grows: RMSProp keeps a running mean, "
+                             "s = rho * s + (1 - rho) * g**2.")
+    if near(gs, rho * s + g**2):
+        return report(False, "the new squared gradient needs its weight (1 - rho): s = rho * s + (1 - rho) * g**2.")
+    if not ok_s:
+        return report(False, why_s)
+    if near(gw, w - lr * g / (np.sqrt(s) + eps)):
+        return report(False, "w moved with the old s: update s first, then divide by the root of the new s.")
+    if near(gw, w - lr * g / np.sqrt(s_new + eps)):
+        return report(False, "eps goes outside the root, added to sqrt(s): lr * g / (np.sqrt(s) + eps).")
+    if near(gw, w - lr * g / (s_new + eps)):
+        return report(False, "divide by the square *root* of s (a typical gradient's size), not by s.")
+    if near(gw, w - lr * g / np.sqrt(s_new)):
+        return report(False, "add eps to the root: it keeps the step finite where s is (almost) 0.")
+    if near(gw, w + lr * g / (np.sqrt(s_new) + eps)):
+        return report(False, "the sign: the weights go *down* the gradient, w - lr * g / (...).")
+    return report(False, why_w)
+
+
+__all__ += ["check_rmsprop_step"]

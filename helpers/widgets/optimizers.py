@@ -1,5 +1,7 @@
-"""Optimisers on a 2-D loss surface (notebook 09): pick SGD, momentum or Adam, a learning rate and a
-momentum, and watch the path the weights take to the minimum (or away from it).
+"""Optimisers on a 2-D loss surface (notebook 09): pick SGD, momentum, Nesterov momentum, AdaGrad,
+RMSProp or Adam, a learning rate and a momentum, and watch the path the weights take to the minimum (or
+away from it). The steps are those of ``helpers.optim``'s optimisers, on the 2-D point as their only
+parameter: what the explorer draws is what training a network with them does, one weight pair at a time.
 
 :class:`OptimizerExplorer` shows the contours of the loss with the path of ``steps`` updates from a
 fixed start, and the loss at each step. The surfaces are quadratics L(w) = w.A.w / 2 with their
@@ -12,10 +14,11 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
+from .. import optim
 from ._base import Explorer
 from .panels import FigurePanel
 
-__all__ = ["OptimizerExplorer", "OPTIMIZERS", "SURFACES", "START", "optimizer_path"]
+__all__ = ["OptimizerExplorer", "OPTIMIZERS", "SURFACES", "START", "make_optimizer", "optimizer_path"]
 
 
 def _tilted(curvatures, degrees):
@@ -30,7 +33,9 @@ START = np.array([-4.0, 2.5])
 _LOSS_FLOOR, _LOSS_CEILING = 1e-12, 1e14   # the loss plot's range: a diverged path ends near the top
 _LIMIT = 1e6          # a path beyond this distance has diverged: stop following it
 _XLIM, _YLIM = (-5.0, 5.0), (-3.5, 3.5)
-OPTIMIZERS = ("SGD", "momentum", "Adam")
+OPTIMIZERS = ("SGD", "momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam")
+#: the optimisers the momentum slider sets (Adam: as its beta1); the others ignore it
+USES_MOMENTUM = ("momentum", "Nesterov", "Adam")
 MAX_STEPS, MAX_MOMENTUM = 200, 0.99
 _LR_MIN, _LR_MAX = 1e-3, 3.0      # the learning-rate slider's range
 
@@ -69,45 +74,63 @@ def _check_settings(optimizer, lr, momentum, steps, surface) -> None:
         raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {steps!r}.")
 
 
-def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: int = 50, start=START,
-                   beta2: float = 0.999, eps: float = 1e-8) -> np.ndarray:
-    """The points (steps + 1, 2) visited by ``optimizer`` ("SGD", "momentum" or "Adam") on L(w) = w.A.w / 2.
+class _Point:
+    """The 2-D point w as the only parameter of a "layer", the way helpers.optim's optimisers see a
+    network's weights: ``params["w"]`` changed in place by ``step()``, from ``grads["w"]``."""
 
-    Adam uses ``momentum`` as its beta1. A path that runs away (beyond 1e6) stops there.
-    """
+    def __init__(self, w):
+        self.params = {"w": np.array(w, dtype=np.float64)}
+        self.grads = {}
+
+
+def make_optimizer(optimizer: str, parameters, lr: float, momentum: float = 0.9, eps: float = 1e-8):
+    """``helpers.optim``'s optimiser for one of the explorer's choices: "SGD", "momentum" and "Nesterov"
+    are :class:`~helpers.optim.SGD` (momentum 0, ``momentum``, ``momentum`` with ``nesterov=True``);
+    "AdaGrad" and "RMSProp" (rho 0.99) take no momentum; "Adam" uses ``momentum`` as its beta1.
+    eps is 1e-8 (PyTorch's) for RMSProp and Adam, AdaGrad keeps its 1e-10."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(map(repr, OPTIMIZERS))}, got {optimizer!r}.")
-    if not lr > 0:
-        raise ValueError(f"the learning rate must be positive, got {lr!r}.")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}.")
+    if optimizer == "SGD":
+        return optim.SGD(parameters, lr=lr)
+    if optimizer in ("momentum", "Nesterov"):
+        # Nesterov with momentum 0 is plain SGD (w += 0 * v - lr * g), which SGD(nesterov=True) refuses
+        return optim.SGD(parameters, lr=lr, momentum=momentum, nesterov=optimizer == "Nesterov" and momentum > 0)
+    if optimizer == "AdaGrad":
+        return optim.AdaGrad(parameters, lr=lr)
+    if optimizer == "RMSProp":
+        return optim.RMSProp(parameters, lr=lr, eps=eps)
+    return optim.Adam(parameters, lr=lr, beta1=momentum, eps=eps)
+
+
+def optimizer_path(A, optimizer: str, lr: float, momentum: float = 0.9, steps: int = 50, start=START,
+                   eps: float = 1e-8) -> np.ndarray:
+    """The points (steps + 1, 2) visited by ``helpers.optim``'s ``optimizer`` (one of :data:`OPTIMIZERS`,
+    built by :func:`make_optimizer`) on L(w) = w.A.w / 2, whose gradient is A.w.
+
+    A path that runs away (beyond 1e6) stops there.
+    """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"steps must be a whole number of steps, 1 or more, got {steps!r}.")
-    w = np.array(start, dtype=float)
-    v, m, s = np.zeros(2), np.zeros(2), np.zeros(2)
-    path = [w]
+    point = _Point(start)
+    opt = make_optimizer(optimizer, [(point, "w")], lr, momentum, eps)   # checks optimizer, lr, momentum
+    w = point.params["w"]                        # the optimiser changes this array in place
+    path = np.empty((steps + 1, 2))
+    path[0] = w
     for t in range(1, steps + 1):
-        g = A @ w
-        if optimizer == "SGD":
-            w = w - lr * g
-        elif optimizer == "momentum":
-            v = momentum * v - lr * g
-            w = w + v
-        else:
-            m = momentum * m + (1 - momentum) * g
-            s = beta2 * s + (1 - beta2) * g * g
-            w = w - lr * (m / (1 - momentum**t)) / (np.sqrt(s / (1 - beta2**t)) + eps)
-        path.append(w)
+        point.grads["w"] = A @ w
+        opt.step()
+        path[t] = w
         if not np.all(np.isfinite(w)) or np.abs(w).max() > _LIMIT:
-            break
-    return np.array(path)
+            return path[: t + 1]
+    return path
 
 
 class OptimizerExplorer(Explorer):
-    """Controls: ``optimizer`` (Dropdown), ``lr`` (a slider over round values from 0.001 to 3, evenly
-    spaced on a log scale), ``momentum`` (0 to 0.99), ``steps`` (1 to 200), ``surface``. A setting outside
-    these ranges, or an unknown optimiser or surface, is a ValueError (or a TypeError for a wrong type)
-    naming the argument. Laid out to fit an output area 840 pixels wide.
+    """Controls: ``optimizer`` (Dropdown: :data:`OPTIMIZERS`), ``lr`` (a slider over round values from 0.001
+    to 3, evenly spaced on a log scale), ``momentum`` (0 to 0.99; Adam's beta1; AdaGrad and RMSProp ignore
+    it), ``steps`` (1 to 200), ``surface``. A setting outside these ranges, or an unknown optimiser or
+    surface, is a ValueError (or a TypeError for a wrong type) naming the argument.
+    Laid out to fit an output area 840 pixels wide.
 
     After each redraw: ``path`` (the points visited), ``losses`` (the loss at each point),
     ``diverged`` (True if the path ran away or ended higher than it started) and ``info`` (an HTML line
@@ -205,5 +228,6 @@ class OptimizerExplorer(Explorer):
                                                       if self.losses.min() < _LOSS_FLOOR else "")
         verdict = "diverged: the loss grew" if self.diverged else f"final loss {self.losses[-1]:.3g}"
         self.info.value = (f"<b>{name}</b>, learning rate {self.lr.value:.3g}"
-                           + (f", momentum {self.momentum.value:.2f}" if name != "SGD" else "")
+                           + (f", {'beta1' if name == 'Adam' else 'momentum'} {self.momentum.value:.2f}"
+                              if name in USES_MOMENTUM else "")
                            + f": {verdict}")
