@@ -143,3 +143,18 @@ def test_options_are_the_controls():
     assert list(ex.block.options) == list(BLOCKS)
     assert set(ALEXNET_OPTIONS) == {"size", "kernel", "filters", "width"}
     assert bytes(ex.table.image.value).startswith(b"\x89PNG")
+
+
+def test_a_residual_blocks_paths_are_rows_asked_from_their_layers():
+    ex = ArchitectureExplorer("block", block="residual", c_in=16, c_out=32, kernel=3, stride=2, size=32, repeat=2)
+    first, second = ex.rows
+    body = Sequential([Conv2D(16, 32, 3, stride=2, padding=1), ReLU(), Conv2D(32, 32, 3, padding=1)])
+    assert [r["label"].split(": ")[0] for r in first["paths"]] == ["body"] * 3 + ["shortcut"]
+    assert [r["params"] for r in first["paths"][:3]] == [n for _, _, n in body.shapes((1, 16, 32, 32))]
+    assert [r["macs"] for r in first["paths"][:3]] == [m for _, m in multiply_adds(body, (16, 32, 32))]
+    assert sum(r["params"] for r in first["paths"]) == first["params"]
+    assert sum(r["macs"] for r in first["paths"]) == first["macs"]
+    assert [r["field"] for r in first["paths"]] == [3, 3, 7, 1]          # the 1x1 shortcut sees one pixel
+    # the second block keeps channels and size: its shortcut is the identity, which sees what its input sees
+    assert second["paths"][-1]["label"] == "shortcut: identity" and second["paths"][-1]["field"] == 7
+    assert [r["field"] for r in second["paths"][:3]] == [11, 11, 15] and second["field"] == 15

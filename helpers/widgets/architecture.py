@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import html
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from ..nn import Conv2D, Dense, Layer, ReLU, Residual, Sequential
 from ._base import Explorer
 from .panels import ImagePanel, font
 
-__all__ = ["ArchitectureExplorer", "Block", "BLOCKS", "layer_rows", "NETWORKS"]
+__all__ = ["ArchitectureExplorer", "Block", "BLOCKS", "layer_rows", "with_paths", "NETWORKS"]
 
 NETWORKS = ("alexnet", "block")
 
@@ -72,8 +73,8 @@ def _bottleneck(c_in, c_out, k, stride, rng):
 
 def _residual(c_in, c_out, k, stride, rng):
     body = [_conv(c_in, c_out, k, stride, rng), ReLU(), _conv(c_out, c_out, k, 1, rng)]
-    same = c_in == c_out and stride == 1
-    return [Residual(body, shortcut=None if same else [Conv2D(c_in, c_out, 1, stride=stride, rng=rng)])]
+    shortcut = [] if c_in == c_out and stride == 1 else [Conv2D(c_in, c_out, 1, stride=stride, rng=rng)]
+    return [with_paths(Residual(body, shortcut=shortcut or None), body=body, shortcut=shortcut)]
 
 
 #: name -> Block. The explorer's block menu, in this order.
@@ -85,6 +86,18 @@ BLOCKS = {
 }
 
 
+#: the paths inside a block made of paths (a Residual; later a multi-branch block), kept for the table's
+#: sub-rows: layer -> {path name: its layers}. Filled by the builders through with_paths.
+_PATHS = weakref.WeakKeyDictionary()
+
+
+def with_paths(layer: Layer, **paths) -> Layer:
+    """``layer``, remembering the layers of each of its paths (``body=[...], shortcut=[...]``; an empty
+    list is the identity) so that the table shows them as rows of their own. Returns ``layer``."""
+    _PATHS[layer] = {name: list(path) for name, path in paths.items()}
+    return layer
+
+
 # -- the numbers, from the layers --------------------------------------------------------------------------
 def layer_rows(model: Sequential, input_shape) -> list[dict]:
     """One dict per layer of ``model`` on one image of ``input_shape`` (C, H, W): ``label``, ``shape`` (the
@@ -92,6 +105,8 @@ def layer_rows(model: Sequential, input_shape) -> list[dict]:
     receptive field's side in input pixels, or None once a layer sees the whole image).
 
     Asked from the layers: ``model.shapes``, ``multiply_adds(model, ...)``, ``receptive_field(model, i)``.
+    A block built with :func:`with_paths` also has ``paths``: rows for each of its paths' layers, labelled
+    "path: layer", asked the same way from a Sequential of that path (its fields: of the network up to there).
     """
     shape = (1, *tuple(input_shape)[-3:])
     rows, whole = [], False
@@ -99,6 +114,26 @@ def layer_rows(model: Sequential, input_shape) -> list[dict]:
         whole = whole or len(out) != 4                    # from Flatten on, an output sees the whole image
         rows.append({"label": label, "shape": tuple(out[1:]), "params": int(params), "macs": int(macs),
                      "field": None if whole else receptive_field(model, i)[0]})
+        if model.layers[i] in _PATHS:
+            rows[-1]["paths"] = _path_rows(model, i, shape)
+        shape = out
+    return rows
+
+
+def _path_rows(model: Sequential, i: int, shape: tuple) -> list[dict]:
+    """Rows for the layers of each path of the block ``model.layers[i]``, whose input has ``shape``."""
+    rows = []
+    for name, path in _PATHS[model.layers[i]].items():
+        if not path:                                  # the identity: it sees what the block's input sees
+            field = receptive_field(Sequential(model.layers[:i]), i - 1)[0] if i else 1
+            rows.append({"label": f"{name}: identity", "shape": tuple(shape[1:]), "params": 0, "macs": 0,
+                         "field": field})
+            continue
+        inner = Sequential(path)
+        for j, ((label, out, params), (_, macs)) in enumerate(zip(inner.shapes(shape), multiply_adds(inner, shape))):
+            upto = Sequential(model.layers[:i] + path[: j + 1])
+            rows.append({"label": f"{name}: {label}", "shape": tuple(out[1:]), "params": int(params),
+                         "macs": int(macs), "field": receptive_field(upto, i + j)[0]})
     return rows
 
 
@@ -194,7 +229,11 @@ def _count(n: int) -> str:
 def _short(label: str) -> str:
     """A layer's label, short enough for the table's first column."""
     if label.startswith("Residual"):
-        return "Residual block (paths above)"
+        return "Residual block: its paths"
+    if ": " in label:                                     # a layer of a block's path, indented
+        path, label = label.split(": ", 1)
+        short = label.replace("Conv2D ", "conv ").replace("stride ", "s").replace("pad ", "p")
+        return f"   {path}: {short.replace(' valid', '').replace(' same', '')}"
     return label.replace("MaxPool2D", "MaxPool")
 
 
@@ -244,13 +283,15 @@ def draw_table(rows: list[dict]) -> np.ndarray:
     and of all multiply-adds, as RGB pixels (H, 830, 3)."""
     totals = {key: sum(r[key] for r in rows) for _, key, _ in BARS}
     strips = [_header()]
-    for j, r in enumerate(rows):
+    # a block with paths: its row with its totals and no bars, then a row (with bars) per layer of its paths
+    shown = [(r, "paths" not in r) for top in rows for r in [top, *top.get("paths", ())]]
+    for j, (r, bars) in enumerate(shown):
         cells = (_short(r["label"]), " x ".join(map(str, r["shape"])),
                  _count(r["params"]) if r["params"] else "-", _count(r["macs"]) if r["macs"] else "-",
                  "all" if r["field"] is None else str(r["field"]))
         parts = [_cells(cells, bool(j % 2))]
         for colour, key, _ in BARS:
-            share = r[key] / totals[key] if totals[key] else 0.0
+            share = r[key] / totals[key] if totals[key] and bars else 0.0
             length = max(1, round(share * BAR_MAX)) if share > 0 else 0
             parts.append(_bar(length, f"{share:.0%}" if share >= 0.005 else "", colour, bool(j % 2)))
         strips.append(np.hstack(parts))
