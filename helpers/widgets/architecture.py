@@ -20,7 +20,9 @@ bars: the layer's share of all parameters and of all multiply-adds. Laid out for
 
 Adding a block (e.g. a depthwise-separable or a multi-branch one, once ``helpers.nn`` has its layers) is one
 entry of :data:`BLOCKS`: a function ``build(c_in, c_out, k, stride, rng) -> list of layers``. Its layers
-need ``output_shape``, ``n_params``, a count in ``multiply_adds`` and a rule in ``receptive_field``.
+need ``output_shape``, ``n_params``, a count in ``multiply_adds`` and a rule in ``receptive_field``. A layer
+made of parallel paths (the residual block; a multi-branch block) is returned as ``with_paths(layer,
+name=[its layers], ...)``: the table then shows each path's layers as rows of their own.
 """
 from __future__ import annotations
 
