@@ -102,9 +102,12 @@ class Runs:
         return (f"training seed {here[0]} here (checked against the shipped run); seeds "
                 f"{', '.join(map(str, rest))} are loaded from the shipped run ({TRAIN_ENV}=all trains them all)")
 
-    def shipped(self, name: str) -> dict[str, np.ndarray]:
-        """An experiment's arrays as the shipped run stored them."""
+    def shipped(self, name: str | None = None) -> dict[str, np.ndarray]:
+        """An experiment's arrays as the shipped run stored them (``name=None``: every array of the file,
+        under its own name, for files that hold one experiment)."""
         with np.load(self.path) as f:
+            if name is None:
+                return {k: f[k] for k in f.files}
             found = {k.split("__", 1)[1]: f[k] for k in f.files if k.startswith(name + "__")}
         if not found:
             raise KeyError(f"{self.path.name} holds no results of {name!r}.")
@@ -121,9 +124,9 @@ class Runs:
         stored.update({f"{name}__{k}": np.asarray(v) for k, v in arrays.items()})
         np.savez_compressed(self.path, **stored)
 
-    def check(self, name: str, index=None, atol: float = 0.0, **arrays) -> None:
+    def check(self, name: str | None, index=None, atol: float = 0.0, **arrays) -> None:
         """Compare what trained here with the shipped run: ``arrays[k]`` against ``shipped(name)[k]``
-        (row ``index`` of it, for an experiment stored one row per seed), within ``atol``.
+        (``[index]`` of it, e.g. the row of one seed, or a slice of the first seeds), within ``atol``.
 
         Machines differ in float rounding, and a training run amplifies the differences, so compare with
         a tolerance of the size of the result's own noise (for an accuracy, about its standard error).
@@ -135,6 +138,6 @@ class Runs:
             value, expected = np.asarray(value, dtype=float), np.asarray(expected, dtype=float)
             if value.shape != expected.shape or not np.allclose(value, expected, rtol=0, atol=atol,
                                                                 equal_nan=True):
-                raise AssertionError(f"{name}, {key}{'' if index is None else f' (seed row {index})'}: trained "
-                                     f"here {np.round(value, 4)}, shipped {np.round(expected, 4)}; they differ by "
-                                     f"more than {atol}.")
+                where = f"{name or self.path.name}, {key}" + ("" if index is None else f" (seed row {index})")
+                raise AssertionError(f"{where}: trained here {np.round(value, 4)}, shipped {np.round(expected, 4)}; "
+                                     f"they differ by more than {atol}.")
