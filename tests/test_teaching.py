@@ -253,7 +253,7 @@ def test_the_memory_table_names_the_notebooks_that_train_with_a_training_figure(
     import nbformat
 
     trains = {p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
-              if "should_train(" in p.read_text()}
+              if "should_train(" in p.read_text() or "Runs(" in p.read_text()}
     assert {r[0][:2] for r in memory_table() if r[2] is not None} == trains
     assert nbformat                                                # (the bench reads notebooks the same way)
 
