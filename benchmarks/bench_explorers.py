@@ -102,8 +102,7 @@ CASES = {
     "FilterExplorer": (_filter_case, "epoch", [0, 1, 2, 3, 4, 5]),
     "OptimizerExplorer": (_explorer("OptimizerExplorer"), "lr", [0.02, 0.025, 0.03, 0.035, 0.04, 0.045]),
     "FeatureMapExplorer": (_feature_map_case, "channel", [0, 1, 2, 3, 4, 5]),
-    "ArchitectureExplorer": (lambda m: None if m is old else m.ArchitectureExplorer("block"), "c_out",
-                             [16, 32, 64, 128, 64, 32]),
+    "ArchitectureExplorer": (_explorer("ArchitectureExplorer", "block"), "c_out", [16, 32, 64, 128, 64, 32]),
 }
 
 

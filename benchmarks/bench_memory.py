@@ -97,9 +97,10 @@ def data_found() -> bool:
 
 
 def trains(path: Path) -> bool:
-    """Whether the notebook trains only when asked to (``should_train``): those get a training run."""
+    """Whether the notebook trains only when asked to (``should_train`` or ``helpers.runs.Runs``): those get a
+    training run."""
     nb = nbformat.read(path, as_version=4)
-    return any("should_train(" in c.source for c in nb.cells if c.cell_type == "code")
+    return any("should_train(" in c.source or "Runs(" in c.source for c in nb.cells if c.cell_type == "code")
 
 
 def measure(path: Path, env: dict[str, str], cap: int | None = None) -> dict:

@@ -8,6 +8,7 @@ backward pass; Adam update. Everything float32. Targets, each measured in this r
 
 - helpers.nn: at least 2,000 images per second, and no regression: not below the Speed page's figure
   (3,400 images/s on a 2-core machine) divided by 1.5;
+- notebook 10's ResNet step next to PyTorch's, a side-by-side row (no target);
 - when PyTorch is importable (it is optional: pip install torch), the same step in PyTorch on the CPU
   with the same number of threads, timed in interleaved rounds: ours within 1.3x of its time (docs/speed.md:
   1.06x to 1.20x). Without PyTorch the bench says it skipped that comparison.
@@ -32,6 +33,7 @@ from benchmarks.bench import SLOWER_LIMIT, baseline_helpers, timeit, warn_if_bus
 from helpers.models import fashion_cnn, fashion_dense
 from helpers.nn import SoftmaxCrossEntropy
 from helpers.optim import Adam
+from helpers.training import train_step
 
 BATCH = 128
 TARGET_IMAGES_PER_S = 2000
@@ -48,7 +50,11 @@ def numpy_step(package: str = "helpers"):
     x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
     y = rng.integers(0, 10, BATCH)
 
-    def step():
+    training = importlib.import_module(f"{package}.training")
+    if hasattr(training, "train_step"):
+        return lambda: training.train_step(model, loss_fn, opt, x, y)
+
+    def step():                                 # an earlier revision, before train_step
         loss_fn.forward(model.forward(x, training=True), y)
         model.backward(loss_fn.backward())
         opt.step()
@@ -96,9 +102,7 @@ def improved_network(rounds: int, threads: int, failures: list) -> None:
     loss_fn, opt = SoftmaxCrossEntropy(), AdamW(model.parameters(), lr=2e-3, weight_decay=1e-2)
 
     def ours():
-        loss_fn.forward(model.forward(x, training=True), y)
-        model.backward(loss_fn.backward())
-        opt.step()
+        train_step(model, loss_fn, opt, x, y)
 
     contenders = {"helpers.nn, 07's CNN": numpy_step(), "helpers.nn, improved CNN": ours}
     torch_name = None
@@ -148,6 +152,73 @@ def improved_network(rounds: int, threads: int, failures: list) -> None:
               f"{'ok' if ok else 'MISSED'}")
         if not ok:
             failures.append("improved CNN: PyTorch ratio")
+
+
+def torch_resnet(torch, stem=16, widths=(48, 96), dense=128, dropout=0.3):
+    """notebook 10's fashion_resnet (one block per stage, batch normalisation) in PyTorch."""
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self, c_in, c_out):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(),
+                                      nn.Conv2d(c_out, c_out, 3, padding=1), nn.BatchNorm2d(c_out))
+            self.shortcut = (nn.Sequential(nn.Conv2d(c_in, c_out, 1), nn.BatchNorm2d(c_out)) if c_in != c_out
+                             else nn.Identity())
+
+        def forward(self, x):
+            return torch.relu(self.body(x) + self.shortcut(x))
+
+    layers, channels = [nn.Conv2d(1, stem, 3, padding=1), nn.BatchNorm2d(stem), nn.ReLU()], stem
+    for width in widths:
+        layers += [nn.MaxPool2d(2), Block(channels, width)]
+        channels = width
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * 7 * 7, dense), nn.BatchNorm1d(dense),
+                         nn.ReLU(), nn.Dropout(dropout), nn.Linear(dense, 10))
+
+
+def resnet_network(rounds: int, threads: int, failures: list) -> None:
+    """Notebook 10's ResNet (fashion_resnet), AdamW, batch 128: its train step next to PyTorch's, when
+    PyTorch is importable (a side-by-side row; the 1.3x target is for 07's and 09's networks)."""
+    from helpers.models import fashion_resnet
+    from helpers.optim import AdamW
+
+    rng = np.random.default_rng(0)
+    x = rng.random((BATCH, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, BATCH)
+    model = fashion_resnet(seed=0)
+    loss_fn, opt = SoftmaxCrossEntropy(), AdamW(model.parameters(), lr=2e-3, weight_decay=1e-2)
+    contenders = {"helpers.nn, ResNet": lambda: train_step(model, loss_fn, opt, x, y)}
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        tmodel = torch_resnet(torch)
+        topt = torch.optim.AdamW(tmodel.parameters(), lr=2e-3, weight_decay=1e-2)
+        tloss, tx, ty = torch.nn.CrossEntropyLoss(), torch.from_numpy(x), torch.from_numpy(y)
+
+        def theirs():
+            topt.zero_grad(set_to_none=True)
+            tloss(tmodel(tx), ty).backward()
+            topt.step()
+        contenders[f"PyTorch {torch.__version__} CPU, ResNet"] = theirs
+    samples = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            samples[name].append(timeit(fn, min_time=0.5))
+    med = {name: statistics.median(v) for name, v in samples.items()}
+    print(f"\nTrain step of notebook 10's ResNet (fashion_resnet, AdamW), batch {BATCH}")
+    print(f"{'':<40}{'ms/step':>10}{'images/s':>12}")
+    for name, t in med.items():
+        print(f"{name:<40}{t * 1e3:>10.1f}{BATCH / t:>12,.0f}")
+    if torch is None:
+        print("PyTorch is not installed: comparison skipped (pip install torch to run it).")
+    else:
+        ratio = med["helpers.nn, ResNet"] / med[f"PyTorch {torch.__version__} CPU, ResNet"]
+        print(f"ResNet, helpers.nn time / PyTorch time: {ratio:.2f}x")
 
 
 def end_to_end(failures: list) -> None:
@@ -228,6 +299,7 @@ def main(argv=None) -> int:
         if not ok:
             failures.append("PyTorch ratio")
     improved_network(args.rounds, args.threads, failures)
+    resnet_network(args.rounds, args.threads, failures)
     if args.end_to_end:
         end_to_end(failures)
     if failures:

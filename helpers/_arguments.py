@@ -97,3 +97,19 @@ def boolean(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__}).")
     return bool(value)
+
+
+def generator(rng, name: str = "rng") -> np.random.Generator:
+    """A numpy random Generator from ``rng``: the course's one meaning of a random-state argument.
+
+    ``None`` is seed 0 (the same numbers on every run: a notebook re-run shows the same results), an int
+    is a seed, and a Generator is used as it is (draws from it advance it). Everywhere in helpers
+    (layers, augmentation) ``rng`` means this.
+    """
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"{name} must be None (seed 0), a seed (int) or a numpy Generator, got {type(rng).__name__}.")

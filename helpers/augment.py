@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._arguments import generator
+
 __all__ = ["random_shift", "random_flip", "Augment"]
 
 
 def _generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator or a seed (int), got {type(rng).__name__}.")
+    """None (seed 0), a seed or a Generator: what ``rng`` means everywhere in helpers."""
+    return generator(rng)
 
 
 def _check_batch(x) -> np.ndarray:

@@ -46,7 +46,8 @@ def check_layer(layer, x: np.ndarray, rng=None, h: float = 1e-5) -> dict[str, fl
     """Relative errors of a layer's backward pass for its input and each of its parameters.
 
     Uses the scalar L = sum(forward(x) * R) with a fixed random R, so dL/d(output) = R.
-    Returns {"x": error, "W": error, ...}. Layers with randomness (Dropout) must fix it first.
+    Returns {"x": error, "W": error, ...}; a block's parameters by their paths,
+    e.g. "body.0.W". Layers with randomness (Dropout) must fix it first.
     """
     rng = np.random.default_rng(0) if rng is None else rng
     layer.astype(np.float64)
@@ -56,15 +57,21 @@ def check_layer(layer, x: np.ndarray, rng=None, h: float = 1e-5) -> dict[str, fl
     errors = {}
     layer.forward(x, training=True)
     dx = layer.backward(R.copy())
-    analytic = {"x": dx, **{k: g.copy() for k, g in layer.grads.items()}}
+    named = _named_parameters(layer)
+    analytic = {"x": dx, **{key: inner.grads[k].copy() for key, (inner, k) in named.items()}}
 
     def loss():
         return float(np.sum(layer.forward(x, training=True) * R))
 
     errors["x"] = rel_error(analytic["x"], numerical_gradient(loss, x, h))
-    for name, p in layer.params.items():
-        errors[name] = rel_error(analytic[name], numerical_gradient(loss, p, h))
+    for key, (inner, k) in named.items():
+        errors[key] = rel_error(analytic[key], numerical_gradient(loss, inner.params[k], h))
     return errors
+
+
+def _named_parameters(model) -> dict:
+    """path -> (layer, name) for every parameter of ``model``, found by the tree walk (``Layer.walk``)."""
+    return {(f"{path}.{k}" if path else k): (layer, k) for path, layer in model.walk() for k in layer.params}
 
 
 def check_model(model, loss_fn, x: np.ndarray, labels: np.ndarray, h: float = 1e-5) -> dict[str, float]:
@@ -73,12 +80,11 @@ def check_model(model, loss_fn, x: np.ndarray, labels: np.ndarray, h: float = 1e
     x = np.array(x, dtype=np.float64)
     loss_fn.forward(model.forward(x, training=True), labels)
     model.backward(loss_fn.backward())
-    analytic = {f"{i}.{k}": g.copy() for i, layer in enumerate(model.layers) for k, g in layer.grads.items()}
+    named = _named_parameters(model)
+    analytic = {key: layer.grads[k].copy() for key, (layer, k) in named.items()}
 
     def loss():
         return loss_fn.forward(model.forward(x, training=True), labels)
 
-    return {
-        f"{i}.{k}": rel_error(analytic[f"{i}.{k}"], numerical_gradient(loss, p, h))
-        for i, layer in enumerate(model.layers) for k, p in layer.params.items()
-    }
+    return {key: rel_error(analytic[key], numerical_gradient(loss, layer.params[k], h))
+            for key, (layer, k) in named.items()}

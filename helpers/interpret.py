@@ -50,55 +50,6 @@ def _as_batch(x) -> np.ndarray:
     return x
 
 
-def _all_layers(layers):
-    """Every layer, the ones inside residual blocks included."""
-    for layer in layers:
-        yield layer
-        inner = getattr(layer, "layers", None)
-        if callable(inner):
-            yield from _all_layers(inner())
-
-
-class _InferenceBehaviour:
-    """Inside ``with _InferenceBehaviour(model):`` a forward pass with training=True computes exactly the
-    inference output (so that every layer keeps what its backward pass needs), and backward is its
-    derivative: Dropout passes everything through, and batch normalisation uses its running statistics,
-    y = a x + b per channel, whose backward is g * a. Outside the block the layers are as before.
-    """
-
-    def __init__(self, model):
-        if not isinstance(model, Sequential):
-            raise TypeError(f"model must be a helpers.nn.Sequential, got {type(model).__name__}.")
-        self.layers = list(_all_layers(model.layers))
-
-    @staticmethod
-    def _patch(layer):
-        if isinstance(layer, Dropout):
-            layer.forward = lambda x, training=True: x
-            layer.backward = lambda grad, input_grad=True: grad
-        elif "buffers" in vars(layer) and "running_var" in layer.buffers:          # batch normalisation
-            original = type(layer).forward
-
-            def forward(x, training=True, layer=layer):
-                y = original(layer, x, training=False)
-                a = layer.params["gamma"] / np.sqrt(layer.buffers["running_var"] + layer.eps)
-                layer._inference_scale = a.reshape((1, -1) + (1,) * (np.ndim(x) - 2)).astype(y.dtype)
-                return y
-            layer.forward = forward
-            layer.backward = lambda grad, input_grad=True, layer=layer: np.asarray(grad) * layer._inference_scale
-
-    def __enter__(self):
-        for layer in self.layers:
-            self._patch(layer)
-        return self
-
-    def __exit__(self, *exc):
-        for layer in self.layers:
-            for name in ("forward", "backward"):
-                vars(layer).pop(name, None)                # back to the class's own methods
-            vars(layer).pop("_inference_scale", None)
-
-
 def _check_layer_index(model, layer: int) -> int:
     n = len(model.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
@@ -297,23 +248,19 @@ def input_gradient(model: Sequential, x, classes) -> tuple[np.ndarray, np.ndarra
     d scores[n, classes[n]] / d x[n], and ``scores`` (N, classes). The score is the raw output before
     softmax, as usual for saliency: the probability also falls when other classes rise.
 
-    How: the forward pass keeps what backward needs (training=True, with Dropout and batch normalisation
-    held to their inference behaviour), then dL/d(scores) is one-hot on each image's class and every
-    layer's backward pass runs, the first one included, down to the pixels.
+    How: a forward pass in evaluation mode (Dropout passes everything, batch normalisation uses its
+    running statistics), then dL/d(scores) is one-hot on each image's class and the backward pass,
+    which differentiates the mode its forward pass ran in, runs down to the pixels.
     """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a helpers.nn.Sequential, got {type(model).__name__}.")
     x = _as_batch(x)
     c = _classes(classes, len(x))
-    with _InferenceBehaviour(model):
-        h = x
-        for layer in model.layers:
-            h = layer.forward(h, training=True)
-        scores = np.array(h)
-        _check_class_range(c, scores.shape[1], "classes")
-        g = np.zeros_like(scores)
-        g[np.arange(len(x)), c] = 1.0
-        for layer in reversed(model.layers):
-            g = layer.backward(g, input_grad=True)
-    return np.array(g), scores
+    scores = np.array(model._chain(x, training=False))      # one pass, not in chunks: backward follows
+    _check_class_range(c, scores.shape[1], "classes")
+    g = np.zeros_like(scores)
+    g[np.arange(len(x)), c] = 1.0
+    return np.array(model.backward(g, input_grad=True)), scores
 
 
 def saliency_map(grad: np.ndarray) -> np.ndarray:

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nn import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sequential
+from .nn import BatchNorm1D, BatchNorm2D, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Residual, Sequential
 
-__all__ = ["mnist_source_net", "fashion_dense", "fashion_cnn", "alexnet", "CNN_LR_SCHEDULE"]
+__all__ = ["mnist_source_net", "fashion_dense", "fashion_cnn", "alexnet", "CNN_LR_SCHEDULE", "fashion_cnn_bn",
+           "lenet5", "fashion_resnet", "multiply_adds", "RESNET_EPOCHS", "RESNET_LR", "RESNET_WEIGHT_DECAY",
+           "RESNET_MAX_SHIFT"]
 
 
 def _seeds(seed, n):
@@ -96,8 +98,6 @@ def fashion_cnn_bn(seed: int = 0, dropout: float = 0.3) -> Sequential:
     :func:`fashion_cnn`'s; right before batch normalisation those 32 + 64 + 128 = 224 biases do nothing
     (its mean subtraction removes whatever they add). Libraries usually leave them out.
     """
-    from .nn import BatchNorm1D, BatchNorm2D
-
     s = _seeds(seed, 5)
     return Sequential([
         Conv2D(1, 32, 3, padding="same", rng=int(s[0])), BatchNorm2D(32), ReLU(), MaxPool2D(2),
@@ -107,17 +107,10 @@ def fashion_cnn_bn(seed: int = 0, dropout: float = 0.3) -> Sequential:
     ])
 
 
-__all__ += ["fashion_cnn_bn"]
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Notebook 10: LeNet-5, a small residual network, and counting multiply-adds
 # ---------------------------------------------------------------------------------------------------------
-
-from .nn import BatchNorm1D, BatchNorm2D, Residual  # noqa: E402  (the section's own imports, kept with it)
-
-__all__ += ["lenet5", "fashion_resnet", "multiply_adds", "RESNET_EPOCHS", "RESNET_LR", "RESNET_WEIGHT_DECAY",
-            "RESNET_MAX_SHIFT"]
 
 
 def lenet5(seed: int = 0) -> Sequential:
@@ -197,36 +190,26 @@ def fashion_resnet(stem: int = 16, widths=(48, 96), blocks=(1, 1), dense: int = 
 def multiply_adds(model, input_shape) -> list[tuple[str, int]]:
     """(layer, multiply-adds for one image) for each layer of ``model`` on images of ``input_shape``.
 
-    Conv2D: output values x (in_channels x kh x kw); Dense: inputs x outputs; a Residual block: the
-    sum over its layers. The rest (ReLU, pooling, additions) is counted as 0: a few operations per value,
-    small next to the products. ``input_shape`` is (C, H, W) or (N, C, H, W) (N is ignored).
+    Conv2D: output values x (in_channels x kh x kw); Dense: inputs x outputs; a block (a Residual): the
+    sum over the layers inside it. The rest (ReLU, pooling, additions) is counted as 0: a few operations
+    per value, small next to the products. ``input_shape`` is (C, H, W) or (N, C, H, W) (N is ignored).
+
+    How: one blank image goes through the model (evaluation mode), so that every layer, inside blocks
+    too, has seen the shape of its input; then the tree walk (``Layer.walk``) adds up each layer's count.
     """
-    shape = (1,) + tuple(input_shape[-3:])
+    dtype = next((p.dtype for layer, name in model.parameters() for p in [layer.params[name]]), np.float32)
+    model.forward(np.zeros((1,) + tuple(input_shape[-3:]), dtype), training=False)
+    return [(layer.label, sum(_products(inner) for _, inner in layer.walk())) for layer in model.layers]
 
-    def count(layer, shape):
-        if isinstance(layer, Residual):
-            total, s = 0, shape
-            for inner in layer.body:
-                total += count(inner, s)
-                s = inner.output_shape(s)
-            s = shape
-            for inner in layer.shortcut:
-                total += count(inner, s)
-                s = inner.output_shape(s)
-            return total
-        out = layer.output_shape(shape)
-        if isinstance(layer, Conv2D):
-            kh, kw = layer.kernel_size
-            return int(np.prod(out[1:])) * layer.in_channels * kh * kw
-        if isinstance(layer, Dense):
-            return layer.in_features * layer.out_features
-        return 0
 
-    rows = []
-    for layer in model.layers:
-        rows.append((layer.label, count(layer, shape)))
-        shape = layer.output_shape(shape)
-    return rows
+def _products(layer) -> int:
+    """Multiply-adds of one layer's last forward pass, for one image (0 for anything but Conv2D, Dense)."""
+    if isinstance(layer, Conv2D):
+        kh, kw = layer.kernel_size
+        return int(np.prod(layer._out_shape[1:])) * layer.in_channels * kh * kw
+    if isinstance(layer, Dense):
+        return layer.in_features * layer.out_features
+    return 0
 
 
 #: How notebook 10 trains :func:`fashion_resnet`: this many epochs of AdamW (weight decay

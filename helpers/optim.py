@@ -19,7 +19,7 @@ import numpy as np
 
 from ._arguments import boolean, number_in, positive_int
 
-__all__ = ["SGD", "AdaGrad", "RMSProp", "Adam"]
+__all__ = ["SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "add_l2_gradient", "step_schedule", "cosine_schedule"]
 
 
 def _parameter_list(parameters) -> list:
@@ -311,5 +311,3 @@ def cosine_schedule(lr: float, epochs: int, final_lr: float = 0.0, warmup: int =
         return final_lr + (lr - final_lr) * (1 + np.cos(np.pi * t)) / 2
     return schedule
 
-
-__all__ += ["AdamW", "add_l2_gradient", "step_schedule", "cosine_schedule"]

@@ -1,13 +1,14 @@
-"""Training a helpers.nn model: the loop, its progress bar and live plot, evaluation, saving weights.
+"""Training a helpers.nn model: one step, the loop, evaluation, saving weights.
 
     (x_train, y_train), (x_val, y_val) = split_validation(x, y, 5000)   # the test set stays untouched
     history = fit(model, x_train, y_train, optimizer, epochs=5, batch_size=128,
-                  validation=(x_val, y_val), live=True)          # every choice is made on (x_val, y_val)
+                  validation=(x_val, y_val), plot=LivePlot("CNN"))   # every choice is made on (x_val, y_val)
     loss, acc = evaluate(model, x_test, y_test)                  # once, at the end
     save_weights("weights.npz", model, history=history)
 
-One step of training: take a batch, run it forward, measure the loss, run the gradient backward, let
-the optimizer change the weights. One epoch: every training image once, in a new random order.
+One step of training (:func:`train_step`): take a batch, run it forward, measure the loss, run the
+gradient backward, let the optimizer change the weights. One epoch: every training image once, in a new
+random order. The live plot of the curves is helpers.widgets.live.LivePlot, passed in as ``plot``.
 
 The test set is for the end: a number measured on images that chose the epoch count or the learning
 rate is no longer an estimate for new images. Choices are made on a validation split of the training set.
@@ -20,21 +21,22 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ._arguments import positive_int
 from .losses import softmax
 from .nn import Sequential, SoftmaxCrossEntropy
+from .runs import TRAIN_ENV, should_train  # how the notebooks decide to train: see helpers.runs
 
 __all__ = [
     "prepare", "split_validation", "course_split", "VALIDATION_SIZE", "VALIDATION_SEED", "fit", "evaluate",
-    "predict_classes", "confusion_matrix", "History", "LivePlot", "save_weights", "load_weights", "should_train",
-    "TRAIN_ENV",
+    "predict_classes", "confusion_matrix", "History", "train_step", "Step", "save_weights", "load_weights",
+    "should_train", "TRAIN_ENV",
 ]
 
-#: The environment variable that says whether a notebook trains its networks or loads the shipped weights.
-TRAIN_ENV = "CNN_COURSE_TRAIN"
 
 
 def prepare(images) -> np.ndarray:
@@ -178,104 +180,68 @@ def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray
     return np.bincount(y_true * n + y_pred, minlength=n * n).reshape(n, n)
 
 
-class LivePlot:
-    """Loss and accuracy curves drawn into one image that is replaced in place while training runs.
+class Step(NamedTuple):
+    """What one training step returns: the batch's mean loss and the scores it computed (N, classes)."""
 
-    In a notebook: ``display(plot.widget)`` (fit does it when ``live=True``). The picture is a PNG in an
-    ipywidgets.Image, drawn the way the explorers draw their plots (helpers.widgets.panels.FigurePanel),
-    so the output does not grow with each update.
+    loss: float
+    scores: np.ndarray
+
+
+def train_step(model, loss, optimizer, x, y) -> Step:
+    """One step of training on the batch ``x`` (N, C, H, W) floats with labels ``y`` (N,) ints:
+
+        scores = model.forward(x, training=True)     forward, in training mode
+        L = loss(scores, y)                            how wrong the scores are
+        model.backward(loss.backward())               dL/d(every parameter), through every layer
+        optimizer.step()                               change the parameters against their gradients
+
+    ``loss`` is a loss layer (``helpers.nn.SoftmaxCrossEntropy()``), ``optimizer`` one of helpers.optim
+    built on ``model.parameters()``. Returns ``Step(loss, scores)``: the accuracy of the batch is
+    ``(step.scores.argmax(axis=1) == y).mean()``.
     """
-
-    def __init__(self, title: str = "", figsize=(9, 3.2)):
-        from .widgets.panels import FigurePanel
-
-        self.panel = FigurePanel(figsize=figsize, dpi=80)
-        self.figure = self.panel.figure
-        self.ax_loss, self.ax_acc = self.figure.subplots(1, 2)
-        self.title = title
-        self.widget = self.panel.image
-
-    def update(self, history: History, steps_per_epoch: int) -> None:
-        ax, bx = self.ax_loss, self.ax_acc
-        ax.clear()
-        bx.clear()
-        steps = np.arange(1, len(history.step_loss) + 1) / steps_per_epoch
-        if len(steps):
-            ax.plot(steps, history.step_loss, color="0.75", lw=0.6, label="each step")
-            k = max(1, steps_per_epoch // 20)
-            if len(steps) >= k:
-                smooth = np.convolve(history.step_loss, np.ones(k) / k, mode="valid")
-                ax.plot(steps[k - 1:], smooth, color="C0", lw=1.5, label="training (smoothed)")
-        if history.val_loss:
-            ax.plot(history.epoch, history.val_loss, "o-", color="C1", label="validation")
-            bx.plot(history.epoch, history.val_acc, "o-", color="C1", label="validation")
-        if history.train_acc:
-            bx.plot(history.epoch, history.train_acc, "o-", color="C0", label="training")
-        ax.set(xlabel="epoch", ylabel="cross-entropy loss", title=f"{self.title} loss".strip())
-        bx.set(xlabel="epoch", ylabel="accuracy", title=f"{self.title} accuracy".strip())
-        for a in (ax, bx):
-            if a.lines:
-                a.legend(loc="best", fontsize=8)
-            a.grid(alpha=0.3)
-        self.panel.show()        # the axes change with the data: the whole figure is drawn
+    scores = model.forward(x, training=True)
+    value = loss.forward(scores, y)
+    model.backward(loss.backward())
+    optimizer.step()
+    return Step(value, scores)
 
 
 def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 128, validation=None,
-        rng=0, progress: bool = True, live: bool = False, title: str = "", plot_every: int = 50,
-        on_epoch_end=None, history: History | None = None, lr_schedule=None, augment=None,
-        early_stopping: int | None = None) -> History:
-    """Train ``model`` on images ``x`` (uint8 (N, H, W) or float (N, C, H, W)) with labels ``y``.
+        rng=0, progress: bool = True, plot=None, plot_every: int = 50, on_epoch_end=None,
+        history: History | None = None, lr_schedule=None, augment=None, early_stopping: int | None = None) -> History:
+    """Train ``model`` on images ``x`` (uint8 (N, H, W) or float (N, C, H, W)) with labels ``y``: epochs of
+    :func:`train_step` over batches of ``batch_size``, the images in a new random order each epoch
+    (seeded by ``rng``). Returns the History (pass an earlier ``history`` to continue it).
 
-    Each epoch visits the images in a new random order (seeded by ``rng``), batch by batch. Shows a
-    tqdm progress bar (``progress``) and, in a notebook, a live plot of the curves (``live``), updated
-    every ``plot_every`` steps and at the end of each epoch. ``validation=(x_val, y_val)`` is evaluated
-    after every epoch. ``on_epoch_end(epoch, model, history)`` is called after that (e.g. to save a
-    snapshot of the filters); if it returns True, training stops there (early stopping).
-    ``augment(batch, rng)``, if given, changes each training batch before it goes in (see
-    helpers.augment); it draws from a generator of its own (spawned from ``rng``), so the batches (which
-    images, in which order) are the same with and without augmentation. ``lr_schedule(epoch)``, if
-    given, sets the optimizer's learning rate at the start of each epoch; epochs count from 1 (1, 2, ...,
-    or on from the last epoch of a ``history`` given to continue), and the rate must be a finite number,
-    0 or more. Pass an earlier ``history`` to continue it. Returns the History.
-
-    ``early_stopping=k`` (needs ``validation``): stop when the validation loss has not improved for k
-    epochs in a row, and put back the weights of the epoch with the lowest validation loss. Pass the
-    validation split of the training set here, never the test set: the test set must not choose anything.
+    - ``validation=(x_val, y_val)``: evaluated after every epoch. Pass the validation split of the training
+      set here, never the test set: the test set must not choose anything.
+    - ``progress``: a tqdm progress bar. ``plot``: an object with ``update(history, steps_per_epoch)``,
+      called every ``plot_every`` steps and after each epoch, e.g. ``helpers.widgets.live.LivePlot("CNN")``.
+    - ``lr_schedule(epoch)``: the learning rate of each epoch (epochs count from 1, or on from a continued
+      ``history``). When it is given, fit sets ``optimizer.lr`` from it at the start of every epoch (the
+      rate the optimiser was built with is not used) and records it in ``history.lr``; without one, fit
+      never changes ``optimizer.lr``.
+    - ``augment(batch, rng)``: changes each training batch before it goes in (helpers.augment), drawing
+      from a generator of its own (spawned from ``rng``), so the batches are the same with and without it.
+    - ``on_epoch_end(epoch, model, history)``: called after each epoch; returning True stops training.
+    - ``early_stopping=k`` (needs ``validation``): stop when the validation loss has not improved for k
+      epochs in a row, and put back the weights of the epoch with the lowest validation loss.
     """
-    from tqdm.auto import tqdm
-
-    if len(x) != len(y):
-        raise ValueError(f"{len(x)} images but {len(y)} labels.")
-    if len(x) == 0:
-        raise ValueError("x holds no images: there is nothing to train on.")
-    batch_size = positive_int(batch_size, "batch_size")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a whole number, 0 or more, got {epochs!r}.")
-    if validation is not None and len(validation[0]) == 0:
-        raise ValueError("validation=(x_val, y_val) holds no images: pass a validation split, or None.")
-    if early_stopping is not None and (validation is None or early_stopping < 1):
-        raise ValueError("early_stopping=k needs validation=(x_val, y_val) and k of 1 or more, "
-                         f"got k={early_stopping!r} and validation={'given' if validation else None}.")
+    _check_fit(x, y, batch_size, epochs, validation, early_stopping)
     rng = np.random.default_rng(rng)
     # one generator per source of randomness: the batch order never depends on what augmentation drew
     augment_rng = rng.spawn(1)[0] if augment is not None else None
     y = np.asarray(y).astype(np.int64)
-    loss_fn = SoftmaxCrossEntropy()
-    history = History() if history is None else history
+    loss_fn, history = SoftmaxCrossEntropy(), History() if history is None else history
     steps_per_epoch = -(-len(x) // batch_size)
-    plot = None
-    if live:
-        from IPython.display import display
-
-        plot = LivePlot(title)
+    if plot is not None:
         plot.update(history, steps_per_epoch)
-        display(plot.widget)
-    start_epoch = history.epoch[-1] if history.epoch else 0
-    best_loss, best_state, since_best = np.inf, None, 0
+    start = history.epoch[-1] if history.epoch else 0
+    best = _Best(early_stopping)
     # one bar for the whole run (a notebook keeps one small output, not one per epoch)
     bar = tqdm(total=epochs * len(x), unit="img", leave=False, disable=not progress, mininterval=0.5)
-    for epoch in range(start_epoch + 1, start_epoch + epochs + 1):
-        bar.set_description(f"epoch {epoch}/{start_epoch + epochs}")
+    for epoch in range(start + 1, start + epochs + 1):
+        bar.set_description(f"epoch {epoch}/{start + epochs}")
         if lr_schedule is not None:
             optimizer.lr = _scheduled_rate(lr_schedule, epoch)
         history.lr.append(float(optimizer.lr))
@@ -285,10 +251,7 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
             t0 = time.perf_counter()
             idx = order[i:i + batch_size]
             xb, yb = _as_input(x[idx] if augment is None else augment(x[idx], augment_rng)), y[idx]
-            scores = model.forward(xb, training=True)
-            loss = loss_fn.forward(scores, yb)
-            model.backward(loss_fn.backward())
-            optimizer.step()
+            loss, scores = train_step(model, loss_fn, optimizer, xb, yb)
             seconds += time.perf_counter() - t0
             total_loss += loss * len(idx)
             correct += int((scores.argmax(axis=1) == yb).sum())
@@ -308,19 +271,47 @@ def fit(model: Sequential, x, y, optimizer, epochs: int = 1, batch_size: int = 1
             plot.update(history, steps_per_epoch)
         if on_epoch_end is not None and on_epoch_end(epoch, model, history) is True:
             break
-        if early_stopping is not None:
-            if history.val_loss[-1] < best_loss:
-                # copies: the optimizer changes the parameters in place
-                best_loss, since_best = history.val_loss[-1], 0
-                best_state = {k: v.copy() for k, v in model.state_dict().items()}
-            else:
-                since_best += 1
-                if since_best >= early_stopping:
-                    break
+        if best.stop(model, history):
+            break
     bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    best.restore(model)
     return history
+
+
+def _check_fit(x, y, batch_size, epochs, validation, early_stopping) -> None:
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels.")
+    if len(x) == 0:
+        raise ValueError("x holds no images: there is nothing to train on.")
+    positive_int(batch_size, "batch_size")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be a whole number, 0 or more, got {epochs!r}.")
+    if validation is not None and len(validation[0]) == 0:
+        raise ValueError("validation=(x_val, y_val) holds no images: pass a validation split, or None.")
+    if early_stopping is not None and (validation is None or early_stopping < 1):
+        raise ValueError("early_stopping=k needs validation=(x_val, y_val) and k of 1 or more, "
+                         f"got k={early_stopping!r} and validation={'given' if validation else None}.")
+
+
+class _Best:
+    """Early stopping: the weights of the epoch with the lowest validation loss, and when to stop."""
+
+    def __init__(self, patience):
+        self.patience, self.loss, self.state, self.since = patience, np.inf, None, 0
+
+    def stop(self, model, history) -> bool:
+        if self.patience is None:
+            return False
+        if history.val_loss[-1] < self.loss:         # copies: the optimizer changes the parameters in place
+            self.loss, self.since = history.val_loss[-1], 0
+            self.state = {k: v.copy() for k, v in model.state_dict().items()}
+            return False
+        self.since += 1
+        return self.since >= self.patience
+
+    def restore(self, model) -> None:
+        if self.state is not None:
+            model.load_state_dict(self.state)
 
 
 def _scheduled_rate(lr_schedule, epoch: int) -> float:
@@ -380,26 +371,6 @@ def load_weights(path, model: Sequential) -> dict[str, np.ndarray]:
     params = {k: v for k, v in arrays.items() if k.split(".")[0].isdigit()}
     model.load_state_dict(params)
     return {k: v for k, v in arrays.items() if k not in params}
-
-
-def should_train(data_found: bool) -> bool:
-    """Whether a notebook trains its networks here, or loads the weights shipped in ``data/``.
-
-    ``CNN_COURSE_TRAIN`` decides: ``auto`` (the default) trains when the full dataset was found, ``1``
-    always trains (and fails without the data), ``0`` always loads. The shipped weights were made by the
-    notebook's own training cells, so loading them skips minutes of training and shows the same results.
-    """
-    setting = os.environ.get(TRAIN_ENV, "auto").strip().lower()
-    if setting in ("", "auto"):
-        return data_found
-    if setting in ("1", "yes", "true"):
-        if not data_found:
-            raise RuntimeError(f"{TRAIN_ENV}={setting} asks to train, but the full dataset was not found: "
-                               f"provide it (see docs/data.md) or unset {TRAIN_ENV} to load the shipped weights.")
-        return True
-    if setting in ("0", "no", "false"):
-        return False
-    raise ValueError(f"{TRAIN_ENV} must be auto, 1 or 0, not {setting!r}.")
 
 
 def _umask() -> int:

@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 
+from helpers.gradcheck import numerical_gradient, rel_error
 from helpers.interpret import feature_maps, input_gradient, occlusion
 from helpers.nn import (
     BatchNorm1D,
@@ -90,7 +91,7 @@ def test_backward_with_a_wrong_shaped_gradient_names_both_shapes(make, x, bad_gr
         layer.backward(bad_grad)
 
 
-@pytest.mark.parametrize("make, shape", [
+LAYERS = [
     (lambda: Conv2D(3, 2, 3, rng=0), (2, 3, 5, 5)),
     (ReLU, (2, 3, 4, 4)),
     (lambda: MaxPool2D(2), (2, 3, 4, 4)),
@@ -102,25 +103,78 @@ def test_backward_with_a_wrong_shaped_gradient_names_both_shapes(make, x, bad_gr
     (GlobalAvgPool2D, (2, 3, 4, 4)),
     (lambda: residual(relu=False), (2, 3, 4, 4)),
     (lambda: residual(relu=True), (2, 3, 4, 4)),
-])
-def test_backward_after_an_evaluation_forward_refuses_instead_of_using_an_earlier_batch(make, shape):
+    (lambda: Sequential([Conv2D(3, 2, 3, rng=0), ReLU(), Flatten()]), (2, 3, 5, 5)),
+]
+
+
+@pytest.mark.parametrize("make, shape", LAYERS)
+def test_backward_differentiates_the_last_forward_pass_in_its_mode_never_an_earlier_batch(make, shape):
+    layer = make().astype(np.float64)
+    layer.forward(x4(shape, seed=3).astype(np.float64) * 2 + 1, training=True)   # running statistics not 0, 1
+    y = layer.forward(x4(shape, seed=1).astype(np.float64), training=True)
+    x2 = x4(shape, seed=2).astype(np.float64)
+    layer.forward(x2, training=False)                          # another batch, evaluation mode
+    g = np.random.default_rng(5).normal(size=y.shape)
+    dx = layer.backward(g, input_grad=True)
+    numeric = numerical_gradient(lambda: float(np.sum(layer.forward(x2, training=False) * g)), x2)
+    assert rel_error(dx, numeric) < 1e-6
+
+
+@pytest.mark.parametrize("make, shape", LAYERS)
+def test_backward_before_any_forward_pass_refuses_with_one_message(make, shape):
     layer = make()
-    first = x4(shape, seed=1)
-    y = layer.forward(first, training=True)
-    layer.forward(x4(shape, seed=2), training=False)           # another batch, evaluation mode
-    with pytest.raises(RuntimeError, match=r"forward\(x, training=True\) before backward"):
-        layer.backward(np.ones(y.shape, np.float32))
-    y = layer.forward(first, training=True)                    # and a training pass makes it work again
-    assert layer.backward(np.ones(y.shape, np.float32)).shape == shape
+    with pytest.raises(RuntimeError, match=r"no forward pass to differentiate. Call forward\(x\) first"):
+        layer.backward(np.ones(layer.output_shape(shape), np.float32))
 
 
-def test_sequential_backward_after_evaluation_refuses():
+def test_softmax_cross_entropy_backward_before_forward_refuses_with_the_same_message():
+    with pytest.raises(RuntimeError, match="no forward pass to differentiate"):
+        SoftmaxCrossEntropy().backward()
+
+
+def test_sequential_backward_after_an_evaluation_in_parts_refuses():
     model = Sequential([Conv2D(1, 2, 3, rng=0), ReLU(), Flatten(), Dense(2 * 4 * 4, 3, rng=1)])
-    x = x4((2, 1, 6, 6))
+    model.eval_batch = 2
+    x = x4((5, 1, 6, 6))
     model.forward(x, training=True)
-    model(x)                                                   # inference
-    with pytest.raises(RuntimeError, match="training=True"):
-        model.backward(np.ones((2, 3), np.float32))
+    model.eval()(x)                                            # 5 images, evaluated 2 at a time
+    with pytest.raises(RuntimeError, match="no forward pass to differentiate"):
+        model.backward(np.ones((5, 3), np.float32))
+
+
+@pytest.mark.parametrize("dilation", [0, -1, 1.5, "2", (1, 0)])
+def test_conv2d_dilation_must_be_a_positive_int_or_pair(dilation):
+    with pytest.raises((TypeError, ValueError), match="dilation"):
+        Conv2D(1, 2, 3, dilation=dilation)
+
+
+@pytest.mark.parametrize("rng", ["0", 1.5, True, [1]])
+def test_rng_must_be_none_a_seed_or_a_generator(rng):
+    from helpers.augment import random_flip
+
+    for make in (lambda: Dense(2, 2, rng=rng), lambda: Dropout(0.5, rng=rng),
+                 lambda: random_flip(np.zeros((2, 4, 4), np.float32), rng)):
+        with pytest.raises(TypeError, match="rng must be None"):
+            make()
+
+
+def test_weights_saved_with_the_old_residual_names_are_refused_with_the_way_to_convert_them():
+    model = Sequential([residual(relu=True)])
+    old = {"0.body{}_{}".format(*k.split(".")[2:]): v for k, v in model.state_dict().items()}   # "0.body0_W"
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="convert_weights"):
+        model.load_state_dict(old)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+@pytest.mark.parametrize("mode", ["yes", 1, None])
+def test_train_takes_true_or_false_and_the_mode_reaches_every_layer_inside(mode):
+    model = Sequential([residual(relu=True)])
+    with pytest.raises(TypeError, match="mode must be True or False"):
+        model.train(mode)
+    model.eval()
+    assert not any(layer.training for _, layer in model.walk())
 
 
 @pytest.mark.parametrize("shape", [(2, 3, 0, 0), (2, 3, 0, 4), (2, 3, 4, 0)])

@@ -213,15 +213,16 @@ def test_env_magic_and_the_table_of_train_settings_are_what_should_train_does(mo
     monkeypatch.setenv(name, value)
     assert should_train(True) is False                            # loads the shipped weights
     rows = re.findall(r"^\| `(\w+)`(?: \(or unset\))? \| (.+) \|$", PAGE, flags=re.M)[1:]     # after the header
-    assert [r[0] for r in rows] == ["auto", "1", "0"]
+    assert [r[0] for r in rows] == ["auto", "all", "0"]
     monkeypatch.setenv(name, "auto")
     assert should_train(True) is True and should_train(False) is False
     monkeypatch.delenv(name)
     assert should_train(True) is True and should_train(False) is False
-    monkeypatch.setenv(name, "1")
-    assert should_train(True) is True
-    with pytest.raises(RuntimeError, match="dataset was not found"):
-        should_train(False)
+    for value in ("all", "1"):
+        monkeypatch.setenv(name, value)
+        assert should_train(True) is True
+        with pytest.raises(RuntimeError, match="dataset was not found"):
+            should_train(False)
     monkeypatch.setenv(name, "0")
     assert should_train(True) is False and should_train(False) is False
 
@@ -252,7 +253,7 @@ def test_the_memory_table_names_the_notebooks_that_train_with_a_training_figure(
     import nbformat
 
     trains = {p.name[:2] for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
-              if "should_train(" in p.read_text()}
+              if "should_train(" in p.read_text() or "Runs(" in p.read_text()}
     assert {r[0][:2] for r in memory_table() if r[2] is not None} == trains
     assert nbformat                                                # (the bench reads notebooks the same way)
 

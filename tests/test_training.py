@@ -18,7 +18,6 @@ from helpers.nn import Conv2D
 from helpers.optim import SGD, Adam
 from helpers.training import (
     History,
-    LivePlot,
     confusion_matrix,
     evaluate,
     fit,
@@ -146,6 +145,8 @@ def test_prepare_and_bad_input():
 
 
 def test_live_plot_replaces_its_image():
+    from helpers.widgets.live import LivePlot
+
     plot = LivePlot("test")
     h = History(step_loss=[2.3, 2.0, 1.5, 1.2])
     plot.update(h, steps_per_epoch=4)

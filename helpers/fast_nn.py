@@ -1,0 +1,197 @@
+"""The fast paths of the layers in :mod:`helpers.nn`: the same numbers, arranged for speed.
+
+Read :mod:`helpers.nn` first: each layer there has its maths in a docstring and a forward and backward
+pass of a few lines. Where a step is worth making fast, the layer calls a function of this module by
+name (``fast_nn.conv_forward``, ``fast_nn.relu``, ``fast_nn.batch_norm_forward`` ...), the way
+:mod:`helpers.conv` calls :mod:`helpers.fast_conv` (and cs231n keeps ``fast_layers.py`` apart from
+``layers.py``). The tests check the layers against finite differences and against PyTorch.
+
+Three ideas make a training step fast here:
+
+- the convolutions are im2col and one matrix product (:mod:`helpers.fast_conv`), and the columns of a
+  training pass are written into a buffer kept from one step to the next (:func:`reuse`);
+- feature maps are stored channel-major in memory (:class:`ChannelMajor`), so that a convolution's
+  output and its gradient need no copy;
+- every big step (the products, im2col, ReLU, pooling, batch normalisation) is shared out over the CPU
+  cores by :mod:`helpers._threads`, which says why.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._threads import by_channel, in_parallel, matmul  # matmul: a product on every core
+from .fast_conv import col2im, conv_matrix, im2col
+
+__all__ = ["ChannelMajor", "reuse", "matmul", "conv_forward", "conv_backward", "relu", "relu_backward",
+           "batch_norm_forward", "batch_norm_affine", "batch_norm_backward"]
+
+
+class ChannelMajor:
+    """Feature maps (N, C, H, W) *stored* channel-major, (C, N, H, W) in memory: the layers' one layout trick.
+
+    A convolution computes its F feature maps as one matrix product, filters (F, K) @ columns
+    (K, N*H'*W'), so they come out as (F, N, H', W') in memory. Copying them into (N, F, H', W') order
+    would move every value of every map on every step for nothing; the layer hands out an (N, F, H', W')
+    *view* of that memory instead (:meth:`from_matrix`). The layers after it keep the layout they get
+    (``np.empty_like`` does), so ReLU and pooling write channel-major maps too; the next convolution's
+    im2col then reads each channel's pixels in long runs, and on the way back the gradient of a
+    channel-major map is an (F, N*H'*W') matrix at no cost (:meth:`to_matrix`). Shapes stay (N, C, H, W)
+    everywhere and every number is the same: only the order in memory differs.
+    """
+
+    @staticmethod
+    def from_matrix(m: np.ndarray, N: int, hw) -> np.ndarray:
+        """(C, N*H*W) matrix -> (N, C, H, W), a view of the same memory."""
+        return m.reshape(m.shape[0], N, *hw).transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def to_matrix(x: np.ndarray) -> np.ndarray:
+        """(N, C, H, W) -> (C, N*H*W): a view when x is stored channel-major, a copy otherwise."""
+        return x.transpose(1, 0, 2, 3).reshape(x.shape[1], -1)
+
+    @staticmethod
+    def empty(shape, dtype) -> np.ndarray:
+        """An uninitialised (N, C, H, W) array, stored channel-major."""
+        N, C, H, W = shape
+        return np.empty((C, N, H, W), dtype).transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def holds(x: np.ndarray) -> bool:
+        """Is x a batch (N, C, H, W) of more than one image, stored channel-major?"""
+        return x.ndim == 4 and x.shape[0] > 1 and x.transpose(1, 0, 2, 3).flags.c_contiguous
+
+    @staticmethod
+    def copy(x: np.ndarray) -> np.ndarray:
+        """A copy of x (N, C, H, W), stored channel-major."""
+        return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+
+
+def reuse(buffer, shape, dtype) -> np.ndarray:
+    """``buffer`` if it has this shape and dtype, else a new empty array: a workspace kept between steps."""
+    if buffer is None or buffer.shape != tuple(shape) or buffer.dtype != dtype:
+        buffer = np.empty(shape, dtype=dtype)
+    return buffer
+
+
+# -- convolution ---------------------------------------------------------------------------------------
+def conv_forward(x, W, b, stride, padding, dilation, out_hw, cols=None) -> np.ndarray:
+    """x (N, C, H, W), W (F, C, kh, kw), b (F,) -> y (N, F, H', W'), stored channel-major; out_hw = (H', W').
+
+    With ``cols`` (an array (C*kh*kw, N*H'*W') the caller keeps), the im2col columns are written there
+    for the backward pass; without, the product is made a block of images at a time and nothing is kept
+    (:func:`helpers.fast_conv.conv_matrix`: the columns of 1,000 images would take hundreds of MB).
+    """
+    F = W.shape[0]
+    N = x.shape[0]
+    if cols is not None:
+        im2col(x, W.shape[2:], stride, padding, dilation, out=cols)
+        y = matmul(W.reshape(F, -1), cols)                     # (F, K) @ (K, N*H'*W')
+    else:
+        y = conv_matrix(x, W, stride, padding, dilation)
+    y += b[:, None]
+    return ChannelMajor.from_matrix(y, N, out_hw)
+
+
+def conv_backward(g, W, cols, x_shape, stride, padding, dilation, dcols=None, input_grad=True):
+    """The gradients of :func:`conv_forward` from g = dL/dy (N, F, H', W') and the forward pass's columns.
+
+    Returns (dW, db, dx); dx is None when ``input_grad`` is False. ``dcols``: an optional workspace of
+    the columns' shape for dL/d(columns). dx is stored channel-major.
+    """
+    F, C, kh, kw = W.shape
+    N, _, H, Wd = x_shape
+    g = ChannelMajor.to_matrix(g)                              # (F, N*H'*W'), free if channel-major
+    dW = matmul(g, cols.T).reshape(F, C, kh, kw)               # g @ cols.T
+    db = g.sum(axis=1)
+    if not input_grad:
+        return dW, db, None
+    dcols = reuse(dcols, cols.shape, W.dtype)
+    matmul(W.reshape(F, -1).T, g, out=dcols)                   # W.T @ g
+    ph, pw = padding
+    padded = ChannelMajor.empty((N, C, H + 2 * ph, Wd + 2 * pw), W.dtype)     # col2im zeroes it
+    return dW, db, col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out=padded)
+
+
+# -- ReLU ----------------------------------------------------------------------------------------------
+def relu(x: np.ndarray, keep_mask: bool = True):
+    """(max(0, x), x > 0 or None), a range of channels on each core; both keep x's memory layout."""
+    y = np.empty_like(x)
+    mask = np.empty_like(x, dtype=bool) if keep_mask else None
+
+    def part(ix):
+        np.maximum(x[ix], 0, out=y[ix])
+        if keep_mask:
+            np.greater(x[ix], 0, out=mask[ix])
+    by_channel(part, x)
+    return y, mask
+
+
+def relu_backward(grad: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """grad * mask, a range of channels on each core."""
+    dx = np.empty_like(grad)
+    by_channel(lambda ix: np.multiply(grad[ix], mask[ix], out=dx[ix]), grad)
+    return dx
+
+
+# -- batch normalisation, on rows (C, M): one row of M values per channel ----------------------------
+def batch_norm_forward(rows, gamma, beta, eps):
+    """Training: normalise each row by its own mean and (biased) variance, then scale and shift.
+
+    rows (C, M) -> (y, mean, var, xhat, inv_std), y and xhat (C, M), the rest (C,).
+    """
+    C, M = rows.shape
+    mean, var = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
+    xhat, y = np.empty_like(rows), np.empty_like(rows)
+
+    def centre(part):                                  # part: a range of channels
+        mean[part] = rows[part].mean(axis=1)
+        np.subtract(rows[part], mean[part, None], out=xhat[part])
+        var[part] = np.einsum("cm,cm->c", xhat[part], xhat[part]) / M
+    in_parallel(centre, C, values_per_item=M)
+    inv_std = (1 / np.sqrt(var + eps)).astype(gamma.dtype)
+
+    def normalise(part):
+        xhat[part] *= inv_std[part, None]
+        np.multiply(xhat[part], gamma[part, None], out=y[part])
+        y[part] += beta[part, None]
+    in_parallel(normalise, C, values_per_item=M)
+    return y, mean, var, xhat, inv_std
+
+
+def batch_norm_affine(rows, a, b) -> np.ndarray:
+    """Evaluation: y = rows * a + b per row (a, b (C,) from the running statistics)."""
+    C, M = rows.shape
+    y = np.empty_like(rows)
+
+    def apply(part):
+        np.multiply(rows[part], a[part, None], out=y[part])
+        y[part] += b[part, None]
+    in_parallel(apply, C, values_per_item=M)
+    return y
+
+
+def batch_norm_backward(g, xhat, inv_std, gamma, input_grad=True):
+    """Training mode's gradients from g (C, M): (dgamma, dbeta, dx), dx None unless ``input_grad``.
+
+    dx = gamma / sigma * (g - mean(g) - xhat * mean(g * xhat)), per row.
+    """
+    C, M = g.shape
+    dbeta, dgamma = np.empty(C, gamma.dtype), np.empty(C, gamma.dtype)
+
+    def sums(part):
+        dbeta[part] = g[part].sum(axis=1)
+        dgamma[part] = np.einsum("cm,cm->c", g[part], xhat[part])
+    in_parallel(sums, C, values_per_item=M)
+    if not input_grad:
+        return dgamma, dbeta, None
+    scale = gamma * inv_std
+    mean_g, mean_gx = dbeta / M, dgamma / M
+    dx = np.empty_like(g)
+
+    def back(part):
+        np.multiply(xhat[part], mean_gx[part, None], out=dx[part])
+        np.subtract(g[part], dx[part], out=dx[part])
+        dx[part] -= mean_g[part, None]
+        dx[part] *= scale[part, None]
+    in_parallel(back, C, values_per_item=M)
+    return dgamma, dbeta, dx
