@@ -36,13 +36,14 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tempfile
 import urllib.request
 import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ._files import write_atomically
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "parse_idx", "DatasetNotFoundError", "ChecksumError", "IDXFormatError",
@@ -315,25 +316,10 @@ def _store(dest_dir: Path, name: str, data: bytes) -> str | None:
     the data is in memory, so this run need not fail. Returns the reason it was not saved, or None."""
     try:
         dest_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(dest_dir / (name + ".gz"), data)
+        write_atomically(dest_dir / (name + ".gz"), data)
     except OSError as exc:
         return f"{name}.gz: {type(exc).__name__}: {exc}"
     return None
-
-
-def _atomic_write(dest: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``dest``, then rename it: ``dest`` is whole or absent."""
-    fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _not_found_message(dataset: str, searched, download_errors) -> str:
@@ -464,12 +450,6 @@ def load_fashion_mnist(path=None, download: bool = True, cache=None, mirrors=Non
     return _load("fashion-mnist", path, download, cache, mirrors, timeout)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 # -- for a teacher: one shared, read-only folder of the datasets for a whole class ---------------------
 
 def copy_to(folder, dataset: str, download: bool = True, mirrors=None, timeout: float = 60.0) -> list[str]:
@@ -498,10 +478,10 @@ def copy_to(folder, dataset: str, download: bool = True, mirrors=None, timeout: 
             target.mkdir(parents=True, exist_ok=True)
         if source is not None:
             if source.resolve() != (target / source.name).resolve():
-                _atomic_write(target / source.name, source.read_bytes())
+                write_atomically(target / source.name, source.read_bytes())
             done.append(f"{target / source.name}: verified, from {source}")
         elif download and "download" in places:
-            _atomic_write(target / (name + ".gz"),
+            write_atomically(target / (name + ".gz"),
                           _download(name, gz_digest, MIRRORS[dataset] if mirrors is None else mirrors, timeout))
             done.append(f"{target / (name + '.gz')}: downloaded and verified")
         else:

@@ -12,7 +12,9 @@ The setting ``CNN_COURSE_TRAIN`` (docs/teaching.md has the table):
 - ``auto`` (the default): with the full dataset found, train each notebook's main network and ONE seed
   of each experiment run over several seeds, check that seed against the shipped result for the same
   seed (within a stated tolerance: machines round floats differently), and load the other seeds from
-  ``data/``; without the dataset, load everything.
+  ``data/``; without the dataset, load everything. A main run of ten minutes and more (09's improved
+  CNN, 10's ResNet) trains its first ``FIRST_EPOCHS`` epochs, checked against the shipped run's first
+  epochs, and the shipped weights are used after that: ``epochs_to_train`` and ``check_first_epochs``.
 - ``all``: train every seed of every experiment, as the shipped files were made (fails without the data).
 - ``0``: load everything; nothing trains.
 
@@ -26,12 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TRAIN_ENV", "SAVE_ENV", "train_setting", "should_train", "saving", "Runs"]
+from ._files import save_npz
+
+__all__ = ["TRAIN_ENV", "SAVE_ENV", "FIRST_EPOCHS", "train_setting", "should_train", "saving", "check_first_epochs",
+           "Runs"]
 
 #: Whether a notebook trains its networks or loads the shipped results: auto, all or 0.
 TRAIN_ENV = "CNN_COURSE_TRAIN"
 #: Set to 1 to write what a notebook trained into data/ (how the shipped files are made).
 SAVE_ENV = "CNN_COURSE_SAVE"
+#: How many epochs of a long main run ``auto`` trains, to check them against the shipped run's.
+FIRST_EPOCHS = 2
 
 
 def train_setting(data_found: bool) -> str:
@@ -66,6 +73,27 @@ def saving() -> bool:
     return setting in ("1", "yes", "true")
 
 
+def check_first_epochs(val_acc_here, val_acc_shipped, atol: float = 0.01) -> str:
+    """Check the first epochs trained here against the same epochs of the shipped run; return a line to print.
+
+    ``val_acc_here``: the validation accuracy after each epoch trained here (the run's first epochs, with
+    the whole run's learning-rate schedule, seeds and batches); ``val_acc_shipped``: the shipped run's,
+    every epoch. ``atol``: machines round floats differently and training amplifies it, so allow about
+    two standard errors of an accuracy on 5,000 validation images. Raises AssertionError when they differ more.
+    """
+    here = np.asarray(val_acc_here, dtype=float)
+    shipped = np.asarray(val_acc_shipped, dtype=float)[:len(here)]
+    if len(here) == 0 or len(here) != len(shipped):
+        raise ValueError(f"val_acc_here: expected 1 to {len(np.asarray(val_acc_shipped))} epochs of accuracies, "
+                         f"got {len(here)}.")
+    line = (f"validation accuracy of the first {len(here)} epochs: here {', '.join(f'{a:.4f}' for a in here)}; "
+            f"shipped run {', '.join(f'{a:.4f}' for a in shipped)}")
+    if not np.allclose(here, shipped, rtol=0, atol=atol):
+        raise AssertionError(f"{line}: they differ by more than {atol}, so this machine does not reproduce the "
+                             "shipped run (a changed recipe, data or helpers?).")
+    return line + f" (within {atol})"
+
+
 class Runs:
     """The shipped results of a notebook's experiments (one .npz file) and what to train here.
 
@@ -90,6 +118,12 @@ class Runs:
         (``auto``: checked against the shipped run, the others loaded) or none (loading)."""
         seeds = list(seeds)
         return {"all": seeds, "auto": seeds[:1], "load": []}[self.setting]
+
+    def epochs_to_train(self, epochs: int) -> int:
+        """The epochs of a long main run (``epochs`` in all) to train here: every one (``all``), the first
+        ``FIRST_EPOCHS`` (``auto``: check them with ``check_first_epochs``, then use the shipped weights) or
+        none (loading)."""
+        return {"all": epochs, "auto": min(epochs, FIRST_EPOCHS), "load": 0}[self.setting]
 
     def describe(self, seeds) -> str:
         """One line for the training cell: which seeds train here and which come from the shipped run."""
@@ -122,7 +156,7 @@ class Runs:
             with np.load(self.path) as f:
                 stored = {k: f[k] for k in f.files}
         stored.update({f"{name}__{k}": np.asarray(v) for k, v in arrays.items()})
-        np.savez_compressed(self.path, **stored)
+        save_npz(self.path, stored)             # whole or absent, never half a file
 
     def check(self, name: str | None, index=None, atol: float = 0.0, **arrays) -> None:
         """Compare what trained here with the shipped run: ``arrays[k]`` against ``shipped(name)[k]``

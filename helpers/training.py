@@ -15,8 +15,6 @@ rate is no longer an estimate for new images. Choices are made on a validation s
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ._arguments import positive_int
+from ._files import save_npz
 from .losses import softmax
 from .nn import Sequential, SoftmaxCrossEntropy
 from .runs import TRAIN_ENV, should_train  # how the notebooks decide to train: see helpers.runs
@@ -338,15 +337,7 @@ def save_weights(path, model: Sequential, history: History | None = None, **extr
         if k in arrays:
             raise ValueError(f"{k!r} clashes with a parameter name.")
         arrays[k] = np.asarray(v)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes it private; give it a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_npz(path, arrays)
     return path
 
 
@@ -373,7 +364,3 @@ def load_weights(path, model: Sequential) -> dict[str, np.ndarray]:
     return {k: v for k, v in arrays.items() if k not in params}
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

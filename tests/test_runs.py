@@ -72,3 +72,49 @@ def test_keep_writes_only_when_making_the_shipped_files(monkeypatch, shipped):
     runs.keep("new", x=[1, 2])
     np.testing.assert_array_equal(runs.shipped("new")["x"], [1, 2])
     np.testing.assert_array_equal(runs.shipped("exp")["val_acc"][2], [0.79, 0.84])    # the rest kept
+
+
+@pytest.mark.parametrize("value, found, epochs", [("auto", True, 2), ("all", True, 14), ("0", True, 0),
+                                                  ("auto", False, 0)])
+def test_a_long_main_run_trains_its_first_epochs_under_auto(monkeypatch, shipped, value, found, epochs):
+    monkeypatch.setenv(TRAIN_ENV, value)
+    assert Runs(shipped, data_found=found).epochs_to_train(14) == epochs
+    assert Runs(shipped, data_found=found).epochs_to_train(1) == min(epochs, 1)
+
+
+def test_the_first_epochs_are_checked_against_the_shipped_run():
+    from helpers.runs import check_first_epochs
+
+    shipped = [0.881, 0.9072, 0.9192, 0.93]
+    line = check_first_epochs([0.8790, 0.9100], shipped, atol=0.01)
+    assert "here 0.8790, 0.9100" in line and "shipped run 0.8810, 0.9072" in line
+    with pytest.raises(AssertionError, match="differ by more than 0.01"):
+        check_first_epochs([0.881, 0.8900], shipped, atol=0.01)          # the second epoch is off
+    with pytest.raises(ValueError, match="val_acc_here"):
+        check_first_epochs([], shipped)
+    with pytest.raises(ValueError, match="val_acc_here"):
+        check_first_epochs([0.9] * 5, shipped)                            # more epochs than the shipped run
+
+
+def test_keep_writes_whole_files_or_leaves_the_old_one(monkeypatch, shipped):
+    import helpers._files as files
+
+    monkeypatch.setenv(TRAIN_ENV, "all")
+    monkeypatch.setenv(SAVE_ENV, "1")
+    runs = Runs(shipped, data_found=True)
+    before = shipped.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        runs.keep("new", val_acc=np.array([0.5]))
+    assert shipped.read_bytes() == before                                  # the old file, untouched
+    assert [p.name for p in shipped.parent.iterdir()] == [shipped.name]    # no half-written file left
+    monkeypatch.undo()
+    monkeypatch.setenv(TRAIN_ENV, "all")
+    monkeypatch.setenv(SAVE_ENV, "1")
+    Runs(shipped, data_found=True).keep("new", val_acc=np.array([0.5]))
+    assert Runs(shipped, data_found=True).shipped("new")["val_acc"].tolist() == [0.5]
+    assert Runs(shipped, data_found=True).shipped("exp")["val_acc"].shape == (3, 2)
