@@ -155,3 +155,34 @@ def test_pca_agrees_with_the_covariance_eigenvectors():
 def test_similarity_bad_input(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+# -- the exercise's self-check ---------------------------------------------------------------------------
+def _exercise():
+    rng = np.random.default_rng(3)
+    image = rng.random((1, 6, 6)).astype(np.float32)
+    image[0, 0] = 0.0                                 # pixels the clipping holds
+    image[0, -1] = 1.0
+    grad = rng.normal(size=image.shape).astype(np.float32)
+    return image, grad
+
+
+@pytest.mark.parametrize("make, ok, hint", [
+    (lambda x, g, e: np.clip(x + e * np.sign(g), 0, 1), True, "moved by at most"),
+    (lambda x, g, e: np.clip(x - e * np.sign(g), 0, 1), False, "down the gradient"),
+    (lambda x, g, e: x + e * np.sign(g), False, "clip"),
+    (lambda x, g, e: np.clip(x + e * g, 0, 1), False, "np.sign"),
+    (lambda x, g, e: e * np.sign(g), False, "perturbation alone"),
+    (lambda x, g, e: np.clip(x + 2 * e * np.sign(g), 0, 1), False, "plus epsilon times the sign"),
+    (lambda x, g, e: x, False, "plus epsilon times the sign"),
+    (lambda x, g, e: x[0], False, "shape"),
+    (lambda x, g, e: ..., False, "Replace the ..."),
+    (lambda x, g, e: "image", False, "array of numbers"),
+])
+def test_the_fgsm_check_accepts_the_step_and_refuses_the_usual_mistakes(capsys, make, ok, hint):
+    from helpers.checks.adversarial import check_fgsm_step
+
+    x, g = _exercise()
+    assert bool(check_fgsm_step(make(x, g, 0.1), x, g, 0.1)) is ok
+    out = capsys.readouterr().out
+    assert out.startswith("Correct:" if ok else "Not yet:") and hint in out, out
