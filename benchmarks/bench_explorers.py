@@ -104,6 +104,11 @@ CASES = {
     "FilterExplorer": (_filter_case, "epoch", [0, 1, 2, 3, 4, 5]),
     "OptimizerExplorer": (_optimizer_case, "lr", [0.02, 0.025, 0.03, 0.035, 0.04, 0.045]),
     "FeatureMapExplorer": (_feature_map_case, "channel", [0, 1, 2, 3, 4, 5]),
+    "AdversarialExplorer": (lambda m: None if m is old else __import__(   # notebook 11; no old figure path
+        "helpers.widgets.adversarial", fromlist=["_"]).AdversarialExplorer(
+        __import__("helpers.models", fromlist=["_"]).fashion_cnn(seed=5),
+        load_sample("fashion_mnist_sample")["images"][:20], load_sample("fashion_mnist_sample")["labels"][:20]),
+        "epsilon", [0.0, 0.02, 0.04, 0.06, 0.08, 0.1]),
 }
 
 
