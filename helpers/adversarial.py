@@ -46,7 +46,7 @@ def _labels(labels, n: int) -> np.ndarray:
     return np.broadcast_to(y, (n,)).astype(np.int64)
 
 
-def loss_gradient(model, x, labels, batch_size: int = 250) -> tuple[np.ndarray, np.ndarray]:
+def loss_gradient(model, x, labels, batch_size: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """The gradient of each image's cross-entropy loss with respect to its pixels, and its probabilities.
 
     ``x`` (N, C, H, W) floats 0..1; ``labels`` one int or (N,) ints. Returns ``grad`` (N, C, H, W),
