@@ -82,6 +82,13 @@ def _pooling_case(package):
     return ex
 
 
+def _adversarial_case(package):
+    """Notebook 11's adversarial explorer, on a network built by the same revision's helpers."""
+    sample = load_sample("fashion_mnist_sample")
+    return _module(package, "widgets").AdversarialExplorer(_module(package, "models").fashion_cnn(seed=5),
+                                                           sample["images"][:20], sample["labels"][:20])
+
+
 def _explorer(name: str, *args, **kwargs):
     """A case that builds ``widgets.<name>(*args, **kwargs)`` of the package it is given."""
     return lambda package: getattr(_module(package, "widgets"), name)(*args, **kwargs)
@@ -103,6 +110,7 @@ CASES = {
     "OptimizerExplorer": (_explorer("OptimizerExplorer"), "lr", [0.02, 0.025, 0.03, 0.035, 0.04, 0.045]),
     "FeatureMapExplorer": (_feature_map_case, "channel", [0, 1, 2, 3, 4, 5]),
     "ArchitectureExplorer": (_explorer("ArchitectureExplorer", "block"), "c_out", [16, 32, 64, 128, 64, 32]),
+    "AdversarialExplorer": (_adversarial_case, "epsilon", [0.0, 0.02, 0.04, 0.06, 0.08, 0.1]),
 }
 
 

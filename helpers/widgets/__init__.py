@@ -1,5 +1,6 @@
 """Interactive explorers, one per notebook topic. Display one by leaving it as the last line of a cell."""
 
+from .adversarial import AdversarialExplorer as AdversarialExplorer  # notebook 11
 from .architecture import ArchitectureExplorer as ArchitectureExplorer  # notebooks 08, 10
 from .filters import FilterExplorer as FilterExplorer  # notebook 07
 from .inside import FeatureMapExplorer as FeatureMapExplorer  # notebook 11

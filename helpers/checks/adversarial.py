@@ -1,0 +1,54 @@
+"""Self-checks for notebook 11's adversarial examples."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import report
+
+__all__ = ["check_fgsm_step"]
+
+
+def check_fgsm_step(answer, image, grad, epsilon: float) -> bool:
+    """Is ``answer`` the fast-gradient-sign step ``clip(image + epsilon * sign(grad), 0, 1)``?
+
+    ``image`` and ``grad`` arrays of one shape (e.g. (1, 28, 28)). The usual mistakes each get their hint
+    (a step down the gradient, no clipping, the gradient instead of its sign, the perturbation alone), and
+    only where that wrong answer differs from the right one, so no wrong answer is called right.
+    """
+    if answer is ... or answer is None:
+        return report(False, "Replace the ... with the new image: an array of the image's shape.")
+    image = np.asarray(image, dtype=np.float64)
+    grad = np.asarray(grad, dtype=np.float64)
+    try:
+        value = np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return report(False, f"the answer should be an array of numbers, got {type(answer).__name__}.")
+    if value.shape != image.shape:
+        return report(False, f"the answer has shape {value.shape}; the image has {image.shape}: the step changes "
+                             "every pixel and keeps the shape.")
+    right = np.clip(image + epsilon * np.sign(grad), 0, 1)
+    tol = 1e-5                                        # float32 pixels: several digits to spare
+
+    def close(a, b):
+        return bool(np.abs(a - b).max() < tol)
+
+    if close(value, right):
+        moved = np.abs(right - image)
+        return report(True, f"every pixel moved by at most {moved.max():.3f}; {np.mean(moved > epsilon / 2):.0%} "
+                            f"moved by the full {epsilon:g}, the rest were held by the clipping to 0..1 (or had "
+                            "a gradient of exactly 0).")
+    wrong = [
+        (np.clip(image - epsilon * np.sign(grad), 0, 1),
+         "you stepped down the gradient, which lowers the loss: the attack goes up it, + epsilon * sign."),
+        (image + epsilon * np.sign(grad), "right direction, but some pixels leave 0..1: clip the result with "
+                                          "np.clip(..., 0, 1)."),
+        (np.clip(image + epsilon * grad, 0, 1), "that moves each pixel in proportion to its gradient; FGSM moves "
+                                                "every pixel by the same epsilon: use np.sign(grad)."),
+        (epsilon * np.sign(grad), "that is the perturbation alone; add it to the image (and clip)."),
+    ]
+    for candidate, hint in wrong:
+        if close(value, candidate) and not close(candidate, right):
+            return report(False, hint)
+    worst = np.unravel_index(np.argmax(np.abs(value - right)), right.shape)
+    return report(False, f"pixel {tuple(int(i) for i in worst)} is {value[worst]:.4f}. Each pixel should be "
+                         "its value plus epsilon times the sign of its gradient, then clipped to 0..1.")
