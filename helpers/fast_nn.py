@@ -74,16 +74,21 @@ def reuse(buffer, shape, dtype) -> np.ndarray:
 
 
 # -- convolution ---------------------------------------------------------------------------------------
-def conv_forward(x, W, b, stride, padding, dilation, out_hw, cols=None) -> np.ndarray:
-    """x (N, C, H, W), W (F, C, kh, kw), b (F,) -> y (N, F, H', W'), stored channel-major; out_hw = (H', W').
+def conv_forward(x, W, b, stride, padding, dilation, out_hw, cols=None, groups=1) -> np.ndarray:
+    """x (N, C, H, W), W (F, C/groups, kh, kw), b (F,) -> y (N, F, H', W'), stored channel-major; out_hw = (H', W').
 
     With ``cols`` (an array (C*kh*kw, N*H'*W') the caller keeps), the im2col columns are written there
     for the backward pass; without, the product is made a block of images at a time and nothing is kept
     (:func:`helpers.fast_conv.conv_matrix`: the columns of 1,000 images would take hundreds of MB).
+    With ``groups`` > 1 the columns of group j are the rows j*K ... (j+1)*K - 1 (K = C/groups*kh*kw):
+    one stacked product (groups, F/groups, K) @ (groups, K, N*H'*W') makes every group's maps at once.
     """
     F = W.shape[0]
     N = x.shape[0]
-    if cols is not None:
+    if groups > 1:
+        cols = im2col(x, W.shape[2:], stride, padding, dilation, out=cols)
+        y = np.matmul(W.reshape(groups, F // groups, -1), cols.reshape(groups, -1, cols.shape[1])).reshape(F, -1)
+    elif cols is not None:
         im2col(x, W.shape[2:], stride, padding, dilation, out=cols)
         y = matmul(W.reshape(F, -1), cols)                     # (F, K) @ (K, N*H'*W')
     else:
@@ -92,21 +97,30 @@ def conv_forward(x, W, b, stride, padding, dilation, out_hw, cols=None) -> np.nd
     return ChannelMajor.from_matrix(y, N, out_hw)
 
 
-def conv_backward(g, W, cols, x_shape, stride, padding, dilation, dcols=None, input_grad=True):
+def conv_backward(g, W, cols, x_shape, stride, padding, dilation, dcols=None, input_grad=True, groups=1):
     """The gradients of :func:`conv_forward` from g = dL/dy (N, F, H', W') and the forward pass's columns.
 
     Returns (dW, db, dx); dx is None when ``input_grad`` is False. ``dcols``: an optional workspace of
-    the columns' shape for dL/d(columns). dx is stored channel-major.
+    the columns' shape for dL/d(columns). dx is stored channel-major. With ``groups``, each group's
+    products are its own: dW_j = g_j @ cols_j.T, dcols_j = W_j.T @ g_j (stacked, one call each).
     """
-    F, C, kh, kw = W.shape
-    N, _, H, Wd = x_shape
+    F, _, kh, kw = W.shape
+    N, C, H, Wd = x_shape
     g = ChannelMajor.to_matrix(g)                              # (F, N*H'*W'), free if channel-major
-    dW = matmul(g, cols.T).reshape(F, C, kh, kw)               # g @ cols.T
     db = g.sum(axis=1)
+    if groups > 1:
+        g3, cols3 = g.reshape(groups, F // groups, -1), cols.reshape(groups, -1, cols.shape[1])
+        W3 = W.reshape(groups, F // groups, -1)
+        dW = np.matmul(g3, cols3.transpose(0, 2, 1)).reshape(W.shape)
+    else:
+        dW = matmul(g, cols.T).reshape(W.shape)                # g @ cols.T
     if not input_grad:
         return dW, db, None
     dcols = reuse(dcols, cols.shape, W.dtype)
-    matmul(W.reshape(F, -1).T, g, out=dcols)                   # W.T @ g
+    if groups > 1:
+        np.matmul(W3.transpose(0, 2, 1), g3, out=dcols.reshape(groups, -1, cols.shape[1]))
+    else:
+        matmul(W.reshape(F, -1).T, g, out=dcols)               # W.T @ g
     ph, pw = padding
     padded = ChannelMajor.empty((N, C, H + 2 * ph, Wd + 2 * pw), W.dtype)     # col2im zeroes it
     return dW, db, col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, out=padded)

@@ -26,7 +26,7 @@ from ._arguments import positive_int, real_number
 from .conv import conv2d
 from .kernels import gaussian
 from .losses import softmax
-from .nn import Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Residual, Sequential
+from .nn import Branches, Conv2D, Dense, Dropout, Flatten, GlobalAvgPool2D, MaxPool2D, ReLU, Residual, Sequential
 
 __all__ = [
     "feature_maps", "receptive_field", "top_activations", "top_patches", "occlusion", "occlusion_per_pixel",
@@ -106,7 +106,8 @@ def receptive_field(model: Sequential, layer: int) -> tuple[int, int, int]:
     Position (i, j) of that output sees input rows ``start + i * jump`` to ``start + i * jump + size - 1``
     (the same for columns); ``start`` is negative when padding puts part of the window outside the
     image. Layer by layer: size += (k - 1) * jump;  start -= padding * jump;  jump *= stride. A residual
-    block sees what its body or its shortcut sees.
+    block sees what its body or its shortcut sees; a multi-branch block (Branches) what its widest branch
+    sees; a block of layers in a row (DepthwiseSeparable) what its last layer sees.
     """
     layer = _check_layer_index(model, layer)
     return _field(model.layers[:layer + 1], (1, 1, 0), layer)
@@ -115,20 +116,25 @@ def receptive_field(model: Sequential, layer: int) -> tuple[int, int, int]:
 def _field(layers, field, layer):
     size, jump, start = field
     for lay in layers:
-        if isinstance(lay, Residual):
+        if isinstance(lay, (Residual, Branches)):
             # the sum sees what either path sees: the body's field, which contains the shortcut's
-            # (identity, or a 1x1 convolution with the same stride); compute both and take their span
-            paths = [_field(lay.body, (size, jump, start), layer), _field(lay.shortcut, (size, jump, start), layer)]
+            # (identity, or a 1x1 convolution with the same stride); compute both and take their span.
+            # Concatenated branches likewise: the block's output, all channels, sees the widest branch's field
+            paths = [_field(path, (size, jump, start), layer) for path in
+                     ((lay.body, lay.shortcut) if isinstance(lay, Residual) else lay.branches)]
             lo = min(st for _, _, st in paths)
             hi = max(st + sz for sz, _, st in paths)
             size, jump, start = hi - lo, paths[0][1], lo
+            continue
+        if isinstance(lay, Sequential):            # a block of layers in a row (DepthwiseSeparable)
+            size, jump, start = _field(lay, (size, jump, start), layer)
             continue
         if isinstance(lay, Conv2D):
             (k, kw), (s, sw), (p, pw) = lay.kernel_size, lay.stride, lay.padding
             if (k, s, p) != (kw, sw, pw):
                 raise ValueError("receptive_field handles square kernels, strides and padding only.")
         elif isinstance(lay, MaxPool2D):
-            k, s, p = lay.size, lay.stride, 0
+            k, s, p = lay.size, lay.stride, lay.padding
         elif isinstance(lay, (ReLU, Dropout)) or "running_var" in getattr(lay, "buffers", {}):
             continue                               # element-wise (batch normalisation too): the same field
         elif isinstance(lay, (Flatten, Dense, GlobalAvgPool2D)):

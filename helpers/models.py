@@ -190,9 +190,10 @@ def fashion_resnet(stem: int = 16, widths=(48, 96), blocks=(1, 1), dense: int = 
 def multiply_adds(model, input_shape) -> list[tuple[str, int]]:
     """(layer, multiply-adds for one image) for each layer of ``model`` on images of ``input_shape``.
 
-    Conv2D: output values x (in_channels x kh x kw); Dense: inputs x outputs; a block (a Residual): the
-    sum over the layers inside it. The rest (ReLU, pooling, additions) is counted as 0: a few operations
-    per value, small next to the products. ``input_shape`` is (C, H, W) or (N, C, H, W) (N is ignored).
+    Conv2D: output values x (in_channels / groups x kh x kw); Dense: inputs x outputs; a block (a Residual,
+    a DepthwiseSeparable, Branches): the sum over the layers inside it. The rest (ReLU, pooling, additions)
+    is counted as 0: a few operations per value, small next to the products. ``input_shape`` is (C, H, W)
+    or (N, C, H, W) (N is ignored).
 
     How: one blank image goes through the model (evaluation mode), so that every layer, inside blocks
     too, has seen the shape of its input; then the tree walk (``Layer.walk``) adds up each layer's count.
@@ -206,7 +207,7 @@ def _products(layer) -> int:
     """Multiply-adds of one layer's last forward pass, for one image (0 for anything but Conv2D, Dense)."""
     if isinstance(layer, Conv2D):
         kh, kw = layer.kernel_size
-        return int(np.prod(layer._out_shape[1:])) * layer.in_channels * kh * kw
+        return int(np.prod(layer._out_shape[1:])) * layer.in_channels // layer.groups * kh * kw
     if isinstance(layer, Dense):
         return layer.in_features * layer.out_features
     return 0

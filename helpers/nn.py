@@ -8,6 +8,7 @@ Read this file top to bottom, as the notebooks meet it::
     Sequential                                 layers one after the other: itself a layer
     BatchNorm2D  BatchNorm1D                   batch normalisation (notebook 09)
     GlobalAvgPool2D  Residual                  global pooling, residual blocks (notebook 10)
+    DepthwiseSeparable  Branches               cheaper convolutions, multi-branch blocks (notebook 10)
 
 The contract:
 
@@ -46,7 +47,8 @@ from .shapes import output_size, resolve_padding
 
 __all__ = [
     "Layer", "Conv2D", "ReLU", "MaxPool2D", "Flatten", "Dense", "Dropout", "SoftmaxCrossEntropy",
-    "Sequential", "BatchNorm1D", "BatchNorm2D", "GlobalAvgPool2D", "Residual", "he_normal", "ChannelMajor",
+    "Sequential", "BatchNorm1D", "BatchNorm2D", "GlobalAvgPool2D", "Residual", "DepthwiseSeparable", "Branches",
+    "he_normal", "ChannelMajor",
 ]
 
 
@@ -244,21 +246,37 @@ class Conv2D(Layer):
         dL/dx             = every g[N, f, i, j] * W[f] added back onto the window it came from
     In matrix form, with X the im2col columns (K, P) and Wm the filters as rows (F, K):
         y = Wm @ X,   dWm = g @ X.T,   dX = Wm.T @ g,   dx = col2im(dX).
+
+    Grouped convolution (``groups`` = G, which divides in_channels C and out_channels F): G convolutions
+    side by side. The input's channels are cut into G runs of C/G, the filters into G runs of F/G, and
+    filter run j sees only channel run j; W has shape (F, C/G, kh, kw) (as in PyTorch):
+        y[:, j*F/G : (j+1)*F/G] = W[j*F/G : (j+1)*F/G] * x[:, j*C/G : (j+1)*C/G] + b[...]
+    and the backward pass is the one above, for each group on its own (X cut into G row blocks). It has
+    1/G of the weights and of the multiply-adds of groups=1. groups = C is a *depthwise* convolution:
+    each channel filtered by its own kernel(s), no mixing of channels (see DepthwiseSeparable).
     """
 
     _keeps = ("_x",)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding="valid",
-                 dilation=1, rng=None, dtype=np.float32):
+                 dilation=1, groups=1, rng=None, dtype=np.float32):
         super().__init__()
         self.in_channels = positive_int(in_channels, "in_channels")
         self.out_channels = positive_int(out_channels, "out_channels")
+        self.groups = positive_int(groups, "groups")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"groups={groups} must divide both in_channels ({in_channels}) and out_channels ({out_channels}): "
+                "each group takes in_channels/groups input channels to out_channels/groups feature maps. "
+                f"Choose groups among the common divisors, e.g. groups={in_channels} (depthwise) needs "
+                f"out_channels a multiple of {in_channels}.")
         self.kernel_size = kh, kw = positive_pair(kernel_size, "kernel_size")
         self.stride = positive_pair(stride, "stride")
         self.dilation = positive_pair(dilation, "dilation")
         self.padding = resolve_padding(padding, self.kernel_size, self.dilation)
         self.padding_arg = padding
-        self.params["W"] = he_normal((out_channels, in_channels, kh, kw), in_channels * kh * kw, rng, dtype)
+        fan_in = in_channels // groups * kh * kw          # the inputs one filter sees
+        self.params["W"] = he_normal((out_channels, in_channels // groups, kh, kw), fan_in, rng, dtype)
         self.params["b"] = np.zeros(out_channels, dtype=dtype)
         self._x = self._cols = self._dcols = None    # the input, its columns (kept between steps), dL/dcols
 
@@ -276,10 +294,11 @@ class Conv2D(Layer):
         W, b = self.params["W"], self.params["b"]
         x = x.astype(W.dtype, copy=False)
         if training:        # training keeps the columns for backward, in a buffer reused between steps
-            self._cols = fast_nn.reuse(self._cols, (W[0].size, N * oh * ow), W.dtype)
+            self._cols = fast_nn.reuse(self._cols, (W[0].size * self.groups, N * oh * ow), W.dtype)
         else:               # evaluation keeps only x; a backward pass would make the columns again
             self._cols = None
-        y = fast_nn.conv_forward(x, W, b, self.stride, self.padding, self.dilation, (oh, ow), cols=self._cols)
+        y = fast_nn.conv_forward(x, W, b, self.stride, self.padding, self.dilation, (oh, ow), cols=self._cols,
+                                 groups=self.groups)
         self._x, self._out_shape = x, y.shape
         return y
 
@@ -290,7 +309,8 @@ class Conv2D(Layer):
         if cols is None:
             cols = im2col(self._x, self.kernel_size, self.stride, self.padding, self.dilation)
         self.grads["W"], self.grads["b"], dx = fast_nn.conv_backward(
-            g, W, cols, self._x.shape, self.stride, self.padding, self.dilation, self._dcols, input_grad)
+            g, W, cols, self._x.shape, self.stride, self.padding, self.dilation, self._dcols, input_grad,
+            groups=self.groups)
         return dx
 
     @property
@@ -299,12 +319,15 @@ class Conv2D(Layer):
         pad = self.padding_arg if isinstance(self.padding_arg, str) else f"pad {self.padding_arg}"
         stride = "" if self.stride == (1, 1) else f" stride {self.stride[0]}"
         dilation = "" if self.dilation == (1, 1) else f" dilation {self.dilation[0]}"
-        return f"Conv2D {self.in_channels}->{self.out_channels} {kh}x{kw}{stride}{dilation} {pad}"
+        groups = "" if self.groups == 1 else (" depthwise" if self.groups == self.in_channels
+                                              else f" groups {self.groups}")
+        return f"Conv2D {self.in_channels}->{self.out_channels} {kh}x{kw}{stride}{dilation}{groups} {pad}"
 
     def __repr__(self):
         dilation = "" if self.dilation == (1, 1) else f", dilation={self.dilation}"
+        groups = "" if self.groups == 1 else f", groups={self.groups}"
         return (f"Conv2D({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding_arg!r}{dilation})")
+                f"stride={self.stride}, padding={self.padding_arg!r}{dilation}{groups})")
 
 
 class ReLU(Layer):
@@ -336,6 +359,9 @@ class ReLU(Layer):
 class MaxPool2D(Layer):
     """Max pooling over ``size`` x ``size`` windows (stride ``size`` unless given).
 
+    ``padding`` p surrounds each map with p rows and columns of -inf, which never win a window:
+    MaxPool2D(3, stride=1, padding=1) keeps the size (Inception's pooling branch, see Branches).
+
     forward   x (N, C, H, W) -> y (N, C, H', W'), each window's maximum (helpers.pooling.pool2d)
     backward  each output gradient goes to the one input pixel that was the maximum of its window
               (the first one if several tie); the others get 0 (helpers.pooling.pool2d_backward).
@@ -343,38 +369,54 @@ class MaxPool2D(Layer):
 
     _keeps = ("_winners", "_x")
 
-    def __init__(self, size=2, stride=None):
+    def __init__(self, size=2, stride=None, padding=0):
         super().__init__()
         self.size = positive_int(size, "size")
         self.stride = self.size if stride is None else positive_int(stride, "stride")
+        if isinstance(padding, bool) or not isinstance(padding, (int, np.integer)):
+            raise TypeError(f"padding must be an int (pixels of -inf on each side), got {padding!r}.")
+        if not 0 <= padding <= self.size // 2:
+            raise ValueError(f"padding must be between 0 and size // 2 = {self.size // 2} (a window must hold at "
+                             f"least one pixel of the map), got {padding}.")
+        self.padding = int(padding)
 
     def output_shape(self, input_shape):
         *lead, H, W = input_shape
-        return (*lead, output_size(H, self.size, 0, self.stride), output_size(W, self.size, 0, self.stride))
+        p = self.padding
+        return (*lead, output_size(H, self.size, p, self.stride), output_size(W, self.size, p, self.stride))
+
+    def _pad(self, x):
+        p = self.padding
+        return x if p == 0 else np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=-np.inf)
 
     def forward(self, x, training=None):
         training = self._mode(training)
         x = _check_input(x, 4, "MaxPool2D", "a batch of feature maps (N, C, H, W)")
+        xp = self._pad(x)
         if training:             # backward needs to know which pixel won each window
-            y, self._winners = pool2d(x, self.size, self.stride, return_indices=True)
+            y, self._winners = pool2d(xp, self.size, self.stride, return_indices=True)
         else:                    # evaluation keeps x; a backward pass would find the winners again
-            y, self._winners = pool2d(x, self.size, self.stride), None
+            y, self._winners = pool2d(xp, self.size, self.stride), None
         self._x, self._out_shape = x, y.shape
         return y
 
     def backward(self, grad, input_grad=True):
         grad = self._check_grad(grad)
         winners = self._winners
+        xp, p = self._pad(self._x), self.padding
         if winners is None:
-            winners = pool2d(self._x, self.size, self.stride, return_indices=True)[1]
-        return pool2d_backward(grad, self._x.shape, self.size, self.stride, indices=winners)
+            winners = pool2d(xp, self.size, self.stride, return_indices=True)[1]
+        dx = pool2d_backward(grad, xp.shape, self.size, self.stride, indices=winners)
+        return dx if p == 0 else dx[:, :, p:-p, p:-p]       # the -inf border gets nothing: drop it
 
     @property
     def label(self):
-        return f"MaxPool2D {self.size}x{self.size}" + ("" if self.stride == self.size else f" stride {self.stride}")
+        return (f"MaxPool2D {self.size}x{self.size}" + ("" if self.stride == self.size else f" stride {self.stride}")
+                + (f" pad {self.padding}" if self.padding else ""))
 
     def __repr__(self):
-        return f"MaxPool2D(size={self.size}, stride={self.stride})"
+        pad = f", padding={self.padding}" if self.padding else ""
+        return f"MaxPool2D(size={self.size}, stride={self.stride}{pad})"
 
 
 class Flatten(Layer):
@@ -867,3 +909,120 @@ class Residual(Layer):
     def __repr__(self):
         short = "None" if not self.shortcut.layers else "[" + ", ".join(map(repr, self.shortcut)) + "]"
         return f"Residual([{', '.join(map(repr, self.body))}], shortcut={short}, relu={self.relu is not None})"
+
+
+# -- cheaper convolutions (notebook 10): depthwise-separable and multi-branch blocks ---------------------
+class DepthwiseSeparable(Sequential):
+    """MobileNet's block (Howard et al., 2017): a k x k convolution split in two. Its children, in order:
+
+        Conv2D(C_in, C_in, k, stride, padding, groups=C_in)   depthwise: each channel filtered on its own
+        [BatchNorm2D(C_in)] ReLU()                            between the two (batch_norm=True adds BN)
+        Conv2D(C_in, C_out, 1)                                pointwise: mixes the channels, 1x1
+
+    No activation after the pointwise convolution: like a Conv2D, the block ends linear, and the caller
+    puts the ReLU (or BatchNorm2D and ReLU, as MobileNet does) after it.
+
+    Costs, for an output of H' x W' and C_out channels (biases left out):
+        weights        C_in*k*k + C_in*C_out       against C_in*C_out*k*k for a k x k Conv2D
+        multiply-adds  H'W' (C_in*k*k + C_in*C_out) against H'W' C_in*C_out*k*k
+    a ratio of 1/C_out + 1/k^2: for k = 3 and 64 channels, about 8 times fewer.
+    forward and backward are Sequential's: the layers one after the other, and back.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size=3, stride=1, padding="same",
+                 batch_norm: bool = False, rng=None, dtype=np.float32):
+        in_channels = positive_int(in_channels, "in_channels")
+        rng = generator(rng)
+        between = ([BatchNorm2D(in_channels, dtype=dtype)] if boolean(batch_norm, "batch_norm") else []) + [ReLU()]
+        super().__init__([Conv2D(in_channels, in_channels, kernel_size, stride=stride, padding=padding,
+                                 groups=in_channels, rng=rng, dtype=dtype)]
+                         + between + [Conv2D(in_channels, out_channels, 1, rng=rng, dtype=dtype)])
+        self.in_channels, self.out_channels = in_channels, self.layers[-1].out_channels
+
+    def backward(self, grad, input_grad: bool = True):
+        """As a layer inside a network, it returns dL/d(input) unless told not to."""
+        return super().backward(grad, input_grad=input_grad)
+
+    @property
+    def label(self):
+        (kh, kw), s = self.layers[0].kernel_size, self.layers[0].stride[0]
+        return (f"DepthwiseSeparable {self.in_channels}->{self.out_channels} {kh}x{kw}"
+                + (f" stride {s}" if s != 1 else ""))
+
+    def __repr__(self):
+        first = self.layers[0]
+        return (f"DepthwiseSeparable({self.in_channels}, {self.out_channels}, kernel_size={first.kernel_size}, "
+                f"stride={first.stride}, padding={first.padding_arg!r}, batch_norm={len(self.layers) == 4})")
+
+
+class Branches(Layer):
+    """Parallel branches on the same input, their outputs concatenated along the channels (Inception's
+    idea, Szegedy et al., 2015). Its children: the branches "0", "1", ... (each a Sequential).
+
+    forward   y = concat(branch_0(x), branch_1(x), ...) along axis 1: (N, C_0 + C_1 + ..., H', W')
+              every branch must give the same N, H', W' (e.g. 1x1; 1x1 -> 3x3 padding 1; 1x1 -> 5x5
+              padding 2; MaxPool2D(3, stride=1, padding=1) -> 1x1)
+    backward  the gradient g splits by channel: branch b gets g[:, its channels]; each branch sends back
+              dL/dx through its layers, and since x fed every branch, dL/dx = the sum of what they send.
+    """
+
+    def __init__(self, branches):
+        super().__init__()
+        if isinstance(branches, Layer) or not hasattr(branches, "__iter__"):
+            raise TypeError("branches must be a list of branches, each a list of layers or a Sequential, "
+                            f"got {type(branches).__name__}.")
+        self.branches = [b if isinstance(b, Sequential) else Sequential(b) for b in branches]
+        if not self.branches:
+            raise ValueError("Branches needs at least one branch, e.g. Branches([[Conv2D(16, 8, 1)], ...]).")
+
+    def children(self):
+        return [(str(i), branch) for i, branch in enumerate(self.branches)]
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"Branches expects feature maps (N, C, H, W), got {tuple(input_shape)}.")
+        outs = [branch.output_shape(input_shape) for branch in self.branches]
+        for i, out in enumerate(outs):
+            if len(out) != 4 or out[0] != outs[0][0] or out[2:] != outs[0][2:]:
+                raise ValueError(
+                    f"the branches' outputs must agree in everything but channels to be concatenated: branch 0 "
+                    f"gives {outs[0]}, branch {i} {out} (input {tuple(input_shape)}). Give each k x k layer "
+                    "padding k // 2 and the same stride in every branch, e.g. MaxPool2D(3, stride=1, padding=1).")
+        return (outs[0][0], sum(out[1] for out in outs), *outs[0][2:])
+
+    def forward(self, x, training=None):
+        training = self._mode(training)
+        x = _check_input(x, 4, "Branches", "a batch of feature maps (N, C, H, W)")
+        N, C, H, W = self.output_shape(x.shape)
+        outs = [branch._chain(x, training) for branch in self.branches]
+        y = ChannelMajor.empty((N, C, H, W), outs[0].dtype)     # laid out like the conv layers' maps
+        self._splits = np.cumsum([out.shape[1] for out in outs])[:-1]     # where each branch's channels start
+        for out, start in zip(outs, [0, *self._splits]):
+            y[:, start : start + out.shape[1]] = out
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, grad, input_grad=True):
+        grad = self._check_grad(grad)
+        dx = None
+        for branch, g in zip(self.branches, np.split(grad, self._splits, axis=1)):
+            d = branch.backward(g, input_grad=input_grad)
+            if input_grad:
+                dx = d if dx is None else np.add(dx, d, dtype=d.dtype)
+        return dx
+
+    @property
+    def label(self):
+        def short(branch):
+            parts = []
+            for layer in branch:
+                if isinstance(layer, Conv2D):
+                    parts.append(f"{layer.kernel_size[0]}x{layer.kernel_size[1]} {layer.out_channels}")
+                elif isinstance(layer, MaxPool2D):
+                    parts.append(f"pool {layer.size}x{layer.size}")
+            return "->".join(parts) or "identity"
+        return "Branches [" + " | ".join(map(short, self.branches)) + "]"
+
+    def __repr__(self):
+        inner = ", ".join("[" + ", ".join(map(repr, b)) + "]" for b in self.branches)
+        return f"Branches([{inner}])"

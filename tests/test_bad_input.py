@@ -11,8 +11,10 @@ from helpers.interpret import feature_maps, input_gradient, occlusion
 from helpers.nn import (
     BatchNorm1D,
     BatchNorm2D,
+    Branches,
     Conv2D,
     Dense,
+    DepthwiseSeparable,
     Dropout,
     Flatten,
     GlobalAvgPool2D,
@@ -82,6 +84,8 @@ def residual(relu=True):
     (lambda: residual(relu=False), x4(), np.zeros((2, 3, 4, 1), np.float32)),
     (lambda: residual(relu=False), x4(), np.zeros((2, 3, 2, 2), np.float32)),
     (lambda: residual(relu=True), x4(), np.zeros((1, 3, 4, 4), np.float32)),
+    (lambda: Branches([[Conv2D(3, 2, 1, rng=0)], [Conv2D(3, 1, 1, rng=1)]]), x4(), np.zeros((2, 2, 4, 4), np.float32)),
+    (lambda: DepthwiseSeparable(3, 2, 3, rng=0), x4(), np.zeros((2, 3, 4, 4), np.float32)),
 ])
 def test_backward_with_a_wrong_shaped_gradient_names_both_shapes(make, x, bad_grad):
     layer = make()
@@ -104,6 +108,11 @@ LAYERS = [
     (lambda: residual(relu=False), (2, 3, 4, 4)),
     (lambda: residual(relu=True), (2, 3, 4, 4)),
     (lambda: Sequential([Conv2D(3, 2, 3, rng=0), ReLU(), Flatten()]), (2, 3, 5, 5)),
+    (lambda: Conv2D(3, 6, 3, stride=2, padding=1, groups=3, rng=0), (2, 3, 5, 5)),
+    (lambda: MaxPool2D(3, stride=1, padding=1), (2, 3, 4, 4)),
+    (lambda: DepthwiseSeparable(3, 4, 3, batch_norm=True, rng=0), (2, 3, 4, 4)),
+    (lambda: Branches([[Conv2D(3, 2, 1, rng=0)], [MaxPool2D(3, stride=1, padding=1), Conv2D(3, 1, 1, rng=1)]]),
+     (2, 3, 4, 4)),
 ]
 
 

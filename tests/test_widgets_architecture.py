@@ -9,8 +9,12 @@ from helpers.widgets.architecture import (
     ALEXNET_OPTIONS,
     BLOCK_OPTIONS,
     BLOCKS,
+    HEAD,
+    MAX_ROWS,
+    ROW,
     ArchitectureExplorer,
     alexnet_variant,
+    draw_table,
     layer_rows,
 )
 
@@ -159,3 +163,43 @@ def test_a_residual_blocks_paths_are_rows_asked_from_their_layers():
     # the second block keeps channels and size: its shortcut is the identity, which sees what its input sees
     assert second["paths"][-1]["label"] == "shortcut: identity" and second["paths"][-1]["field"] == 7
     assert [r["field"] for r in second["paths"][:3]] == [11, 11, 15] and second["field"] == 15
+
+
+def test_the_depthwise_separable_block_is_its_layers_and_costs_an_eighth_of_a_3x3_convolution():
+    """64 -> 64 channels, 3x3, stride 1, on 28x28 (the input menu's nearest is 32: counted at 32x32 here)."""
+    ex = ArchitectureExplorer("block", block="depthwise-separable", c_in=64, c_out=64, kernel=3, stride=1, size=32)
+    assert [r["label"] for r in ex.rows] == ["Conv2D 64->64 3x3 depthwise pad 1", "ReLU",
+                                            "Conv2D 64->64 1x1 valid", "ReLU"]
+    assert [r["params"] for r in ex.rows] == [64 * 9 + 64, 0, 64 * 64 + 64, 0]
+    assert [r["macs"] for r in ex.rows] == [32 * 32 * 64 * 9, 0, 32 * 32 * 64 * 64, 0]
+    assert [r["field"] for r in ex.rows] == [3, 3, 3, 3]
+    standard = ArchitectureExplorer("block", block="plain stack", c_in=64, c_out=64, kernel=3, stride=1, size=32)
+    first = standard.rows[0]                                  # one 3x3 convolution 64 -> 64
+    assert first["params"] == 64 * 64 * 9 + 64 and first["macs"] == 32 * 32 * 64 * 64 * 9
+    assert first["macs"] / sum(r["macs"] for r in ex.rows) == pytest.approx(1 / (1 / 64 + 1 / 9))
+
+
+def test_a_multi_branch_blocks_branches_are_rows_asked_from_their_layers():
+    ex = ArchitectureExplorer("block", block="multi-branch", c_in=16, c_out=32, kernel=3, stride=1, size=16)
+    block, relu = ex.rows
+    assert block["label"].startswith("Branches") and relu["label"] == "ReLU"
+    assert block["shape"] == (32, 16, 16) and block["field"] == 5             # the 5x5 branch sees 5 pixels
+    assert [r["label"].split(": ")[0] for r in block["paths"]] == ["1x1"] + ["3x3"] * 3 + ["5x5"] * 3 + ["pool"] * 2
+    assert [r["shape"][0] for r in block["paths"]] == [8, 4, 4, 8, 4, 4, 8, 16, 8]
+    assert [r["field"] for r in block["paths"]] == [1, 1, 1, 3, 1, 1, 5, 3, 3]
+    assert sum(r["params"] for r in block["paths"]) == block["params"] == ex.model.layers[0].n_params
+    by_hand = (16 * 8 + 8) + (16 * 4 + 4) + (4 * 9 * 8 + 8) + (16 * 4 + 4) + (4 * 25 * 8 + 8) + (16 * 8 + 8)
+    assert block["params"] == by_hand
+    assert sum(r["macs"] for r in block["paths"]) == block["macs"] == 16 * 16 * (by_hand - (8 + 4 + 8 + 4 + 8 + 8))
+
+
+def test_a_tall_table_folds_the_paths_of_later_blocks_into_their_rows():
+    ex = ArchitectureExplorer("block", block="multi-branch", repeat=4)
+    blocks = ex.rows[::2]
+    assert len(blocks) == 4 and all(len(r["paths"]) == 9 for r in blocks)    # every block's paths are computed
+    unfolded = len(ex.rows) + 4 * 9
+    height = int(ex.table.image.height)
+    lines = (height - (HEAD + 1)) // ROW - 1                                 # rows of layers: not the total
+    assert lines <= MAX_ROWS < unfolded
+    assert lines == len(ex.rows) + 9 * 2                                     # the first two blocks' paths shown
+    assert height == draw_table(ex.rows).shape[0]

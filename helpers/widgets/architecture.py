@@ -11,18 +11,19 @@ Two kinds of network:
 - ``"alexnet"``: the layers of ``helpers.models.alexnet``. Controls: the input size, the first
   convolution's kernel and number of filters, the width of the two hidden dense layers. Layers whose
   settings did not change are the model's own objects; changed ones are built anew.
-- ``"block"``: one of :data:`BLOCKS` (a plain stack, a bottleneck, a residual block), repeated 1-4 times.
+- ``"block"``: one of :data:`BLOCKS` (a plain stack, a bottleneck, a residual block, a depthwise-separable
+  block, a multi-branch block), repeated 1-4 times.
   Controls: the block, its input and output channels, kernel size, stride, the input size, repeats.
 
 The picture is one table, a row per layer: output shape, parameters, multiply-adds, receptive field, and two
 bars: the layer's share of all parameters and of all multiply-adds. Laid out for an output area of about
 840 x 700 pixels.
 
-Adding a block (e.g. a depthwise-separable or a multi-branch one, once ``helpers.nn`` has its layers) is one
-entry of :data:`BLOCKS`: a function ``build(c_in, c_out, k, stride, rng) -> list of layers``. Its layers
-need ``output_shape``, ``n_params``, a count in ``multiply_adds`` and a rule in ``receptive_field``. A layer
-made of parallel paths (the residual block; a multi-branch block) is returned as ``with_paths(layer,
-name=[its layers], ...)``: the table then shows each path's layers as rows of their own.
+Adding a block is one entry of :data:`BLOCKS`: a function ``build(c_in, c_out, k, stride, rng)`` -> a
+list of layers. Its layers need ``output_shape``, ``n_params``, a count in ``multiply_adds`` and a rule in
+``receptive_field``. A layer made of parallel paths (the residual block, the multi-branch block) is
+returned as ``with_paths(layer, name=[its layers], ...)``: the table then shows each path's layers as rows
+of their own (folded into their block's row for the blocks after the first when the table would not fit).
 """
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ from PIL import Image, ImageDraw
 
 from ..interpret import receptive_field
 from ..models import alexnet, multiply_adds
-from ..nn import Conv2D, Dense, Layer, ReLU, Residual, Sequential
+from ..nn import Branches, Conv2D, Dense, DepthwiseSeparable, Layer, MaxPool2D, ReLU, Residual, Sequential
 from ._base import Explorer
 from .panels import ImagePanel, font
 
@@ -79,12 +80,37 @@ def _residual(c_in, c_out, k, stride, rng):
     return [with_paths(Residual(body, shortcut=shortcut or None), body=body, shortcut=shortcut)]
 
 
+def _separable(c_in, c_out, k, stride, rng):
+    block = DepthwiseSeparable(c_in, c_out, k, stride=stride, padding=k // 2, rng=rng)
+    return [*block.layers, ReLU()]            # its own layers: depthwise k x k, ReLU, pointwise 1x1; then ReLU
+
+
+def _multi_branch(c_in, c_out, k, stride, rng):
+    """Inception's four branches, each a quarter of c_out: 1x1; 1x1 -> k x k; 1x1 -> (k+2) x (k+2) (3x3 and
+    5x5 for k = 3); 3x3 max pool -> 1x1. The 1x1 before a larger kernel narrows to half its branch's width.
+    One ReLU after the concatenation: the same as a ReLU at the end of every branch."""
+    quarter = max(1, c_out // 4)
+    widths = [c_out - 3 * quarter, quarter, quarter, quarter]
+    narrow = max(1, quarter // 2)
+    paths = {
+        "1x1": [Conv2D(c_in, widths[0], 1, stride=stride, rng=rng)],
+        f"{k}x{k}": [Conv2D(c_in, narrow, 1, rng=rng), ReLU(), _conv(narrow, widths[1], k, stride, rng)],
+        f"{k + 2}x{k + 2}": [Conv2D(c_in, narrow, 1, rng=rng), ReLU(), _conv(narrow, widths[2], k + 2, stride, rng)],
+        "pool": [MaxPool2D(3, stride=1, padding=1), Conv2D(c_in, widths[3], 1, stride=stride, rng=rng)],
+    }
+    return [with_paths(Branches(list(paths.values())), **paths), ReLU()]
+
+
 #: name -> Block. The explorer's block menu, in this order.
 BLOCKS = {
     "plain stack": Block(_plain, "two k x k convolutions, each followed by a ReLU (VGG's stack of 3x3)"),
     "bottleneck": Block(_bottleneck, "1x1 down to a quarter of the channels, k x k, 1x1 back up (ResNet-50's)"),
     "residual": Block(_residual, "two k x k convolutions plus a shortcut: identity, or a 1x1 projection "
                                  "when channels or size change"),
+    "depthwise-separable": Block(_separable, "a k x k depthwise convolution (each channel on its own), ReLU, "
+                                             "then a 1x1 pointwise one that mixes the channels (MobileNet's)"),
+    "multi-branch": Block(_multi_branch, "parallel 1x1, k x k, (k+2) x (k+2) and pooling branches, their "
+                                         "feature maps concatenated (Inception's)"),
 }
 
 
@@ -215,6 +241,7 @@ def _fits(layer: Layer, n_in: int) -> bool:
 
 # -- the picture -------------------------------------------------------------------------------------------
 ROW, HEAD = 17, 34                 # pixels per table row; the two header lines
+MAX_ROWS = 28                      # rows of layers that fit an output area 700 pixels high, with the controls
 COLUMNS = (("layer", 6, "left"), ("output", 262, "left"), ("parameters", 440, "right"),
            ("multiply-adds", 538, "right"), ("field", 584, "right"))
 TEXT_WIDTH, BAR_WIDTH, BAR_MAX = 596, 117, 80   # the columns of text; each bar's column, its longest bar
@@ -232,6 +259,8 @@ def _short(label: str) -> str:
     """A layer's label, short enough for the table's first column."""
     if label.startswith("Residual"):
         return "Residual block: its paths"
+    if label.startswith("Branches ["):                    # "Branches [1x1 16 | 1x1 8->3x3 16 | ...]"
+        return f"Multi-branch block: {label.count('|') + 1} branches"
     if ": " in label:                                     # a layer of a block's path, indented
         path, label = label.split(": ", 1)
         short = label.replace("Conv2D ", "conv ").replace("stride ", "s").replace("pad ", "p")
@@ -286,7 +315,16 @@ def draw_table(rows: list[dict]) -> np.ndarray:
     totals = {key: sum(r[key] for r in rows) for _, key, _ in BARS}
     strips = [_header()]
     # a block with paths: its row with its totals and no bars, then a row (with bars) per layer of its paths
-    shown = [(r, "paths" not in r) for top in rows for r in [top, *top.get("paths", ())]]
+    expand = ["paths" in top for top in rows]
+    first = expand.index(True) if any(expand) else None
+    # too tall for the output area: the paths of the blocks after the first are folded into their block's
+    # row (which then has the bars), the last block first
+    for i in reversed(range(len(rows))):
+        if sum(1 + len(top.get("paths", ())) * e for top, e in zip(rows, expand)) <= MAX_ROWS:
+            break
+        expand[i] = expand[i] and i == first
+    shown = [(r, r is not top or not e) for top, e in zip(rows, expand)
+             for r in [top, *(top["paths"] if e else ())]]
     for j, (r, bars) in enumerate(shown):
         cells = (_short(r["label"]), " x ".join(map(str, r["shape"])),
                  _count(r["params"]) if r["params"] else "-", _count(r["macs"]) if r["macs"] else "-",
