@@ -113,3 +113,13 @@ def generator(rng, name: str = "rng") -> np.random.Generator:
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"{name} must be None (seed 0), a seed (int) or a numpy Generator, got {type(rng).__name__}.")
+
+
+def class_indices(values, n: int, name: str) -> np.ndarray:
+    """One class index, or one per image, as (n,) int64 (the range is checked where the classes are known)."""
+    c = np.asarray(values)
+    if c.dtype == bool or not np.issubdtype(c.dtype, np.integer):
+        raise TypeError(f"{name} must be integers (one class index, or one per image), got {c.dtype} {values!r:.60}.")
+    if c.ndim > 1 or (c.ndim == 1 and len(c) != n):
+        raise ValueError(f"{name} must be one int or {n} ints (one per image), got shape {c.shape}.")
+    return np.broadcast_to(c, (n,)).astype(np.int64)

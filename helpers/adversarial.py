@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import as_real_array, number_in
+from ._arguments import as_real_array, class_indices, number_in
 from .interpret import input_gradient
 from .losses import softmax
 
@@ -36,16 +36,6 @@ def _images(x, name: str = "x") -> np.ndarray:
     return x.astype(np.float32, copy=False)
 
 
-def _labels(labels, n: int) -> np.ndarray:
-    """One class index, or one per image, as (n,) int64."""
-    y = np.asarray(labels)
-    if y.dtype == bool or not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"labels must be class indices (whole numbers), got {y.dtype} {labels!r:.60}.")
-    if y.ndim > 1 or (y.ndim == 1 and len(y) != n):
-        raise ValueError(f"labels must be one int or {n} ints (one per image), got shape {y.shape}.")
-    return np.broadcast_to(y, (n,)).astype(np.int64)
-
-
 def loss_gradient(model, x, labels, batch_size: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """The gradient of each image's cross-entropy loss with respect to its pixels, and its probabilities.
 
@@ -58,7 +48,7 @@ def loss_gradient(model, x, labels, batch_size: int = 100) -> tuple[np.ndarray, 
     images at a time, to keep the memory of the forward passes small.
     """
     x = _images(x)
-    y = _labels(labels, len(x))
+    y = class_indices(labels, len(x), "labels")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     grads, probs = [], []

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arguments import positive_int, real_number
+from ._arguments import class_indices, positive_int, real_number
 from .conv import conv2d
 from .kernels import gaussian
 from .losses import softmax
@@ -55,16 +55,6 @@ def _check_layer_index(model, layer: int) -> int:
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n <= layer < n:
         raise ValueError(f"layer must be an index into model.layers (0..{n - 1}), got {layer!r}.")
     return int(layer) % n
-
-
-def _classes(classes, n: int) -> np.ndarray:
-    """One class index, or one per image, as (n,) ints; the range is checked against the scores later."""
-    c = np.asarray(classes)
-    if c.dtype == bool or not np.issubdtype(c.dtype, np.integer):
-        raise TypeError(f"classes must be integers (one class index, or one per image), got {c.dtype} {classes!r:.60}.")
-    if c.ndim > 1 or (c.ndim == 1 and len(c) != n):
-        raise ValueError(f"classes must be one int or {n} ints (one per image), got shape {c.shape}.")
-    return np.broadcast_to(c, (n,)).astype(np.int64)
 
 
 def _check_class_range(c: np.ndarray, n_classes: int, name: str) -> None:
@@ -261,7 +251,7 @@ def input_gradient(model: Sequential, x, classes) -> tuple[np.ndarray, np.ndarra
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a helpers.nn.Sequential, got {type(model).__name__}.")
     x = _as_batch(x)
-    c = _classes(classes, len(x))
+    c = class_indices(classes, len(x), "classes")
     scores = np.array(model._chain(x, training=False))      # one pass, not in chunks: backward follows
     _check_class_range(c, scores.shape[1], "classes")
     g = np.zeros_like(scores)
@@ -290,7 +280,7 @@ def smoothgrad(model: Sequential, x, classes, samples: int = 32, noise: float = 
     if noise < 0:
         raise ValueError(f"noise must be 0 or more (a standard deviation), got {noise}.")
     rng = np.random.default_rng(rng)
-    c = _classes(classes, len(x))
+    c = class_indices(classes, len(x), "classes")
     spread = (x.max(axis=(1, 2, 3)) - x.min(axis=(1, 2, 3)))[:, None, None, None]
     total = np.zeros(x.shape, dtype=np.float64)
     for _ in range(samples):
