@@ -183,3 +183,25 @@ def test_rmsprop_check_refuses_an_answer_off_in_the_sixth_digit(capsys):
 
     ok, out = verdict(capsys, close, check_rmsprop_step)
     assert not ok and "your new w differs" in out, out
+
+
+def _ratio_right(before, after):
+    return np.linalg.norm(after - before) / np.linalg.norm(before)
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (_ratio_right, None),
+    (lambda b, a: np.linalg.norm(b) / np.linalg.norm(a - b), "on top"),
+    (lambda b, a: ((a - b) ** 2).sum() / (b**2).sum(), "square roots"),
+    (lambda b, a: np.mean(np.abs((a - b) / b)), "per-entry"),
+    (lambda b, a: np.linalg.norm(a - b) / np.linalg.norm(a), "before it"),
+    (lambda b, a: np.linalg.norm(a - b), "expected"),
+    (lambda b, a: "0.001", "expected"),
+    (lambda b, a: [1, 2], "one number"),
+    (..., "Define your function"),
+])
+def test_update_ratio(capsys, fn, hint):
+    from helpers.checks.training_well import check_update_ratio
+
+    ok, out = verdict(capsys, fn, check_update_ratio)
+    assert ok is (hint is None) and (hint is None or hint in out), out

@@ -229,3 +229,41 @@ def check_rmsprop_step(fn) -> bool:
 
 
 __all__ += ["check_rmsprop_step"]
+
+
+def check_update_ratio(fn) -> bool:
+    """Is ``fn(w_before, w_after)`` the update-to-weight ratio ||w_after - w_before|| / ||w_before||?
+
+    The norms are over the whole tensor (every entry of a kernel or weight matrix at once), not entry by entry.
+    """
+    rng = np.random.default_rng(11)
+    w = rng.standard_normal((4, 3, 3, 3))
+    step = rng.standard_normal(w.shape) * 1e-3 * (1 + rng.uniform(0, 4, w.shape))
+    got, why = _call(fn, w.copy(), w + step)
+    if why:
+        return report(False, why)
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return report(False, f"return one number (a float), not {type(got).__name__}.")
+    right = np.linalg.norm(step) / np.linalg.norm(w)
+    if np.isclose(value, right, rtol=1e-6):
+        return report(True, f"{value:.3g}: the size of this step is about a thousandth of the size of the "
+                            "weights, the rule of thumb's ratio.")
+    hints = {
+        "you divided the weights' norm by the update's: the update goes on top.": np.linalg.norm(w)
+        / np.linalg.norm(step),
+        "that is the ratio of squared norms (or sums of squares): take the square roots, np.linalg.norm.":
+            (step**2).sum() / (w**2).sum(),
+        "that is a mean of per-entry ratios: divide the norm of the whole update by the norm of the whole "
+        "tensor instead (one entry near zero would make a per-entry ratio huge).": np.mean(np.abs(step / w)),
+        "you divided by the norm of the weights *after* the step: use the weights before it.":
+            np.linalg.norm(step) / np.linalg.norm(w + step),
+    }
+    for hint, value_wrong in hints.items():
+        if np.isclose(value, value_wrong, rtol=1e-6):
+            return report(False, hint)
+    return report(False, f"got {value:.4g}, expected {right:.4g}: ||w_after - w_before|| / ||w_before||.")
+
+
+__all__ += ["check_update_ratio"]
