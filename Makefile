@@ -22,12 +22,16 @@ $(VENV)/.installed-lab: pyproject.toml $(VENV)/.installed
 	touch $@
 
 # PyTorch is the reference some tests compare against (optimisers step by step, grouped convolution).
-# Pinned, and from PyTorch's CPU index where it is reachable: an unpinned `torch` from PyPI is a CUDA build
-# of several GB. Not in pyproject's extras: a learner never needs it.
-TORCH := torch==2.13.0
+# Pinned, and from PyTorch's CPU index where it is reachable (asked once, 5 s at most, so that pip does
+# not retry an unreachable index for every package): an unpinned `torch` from PyPI is a CUDA build of
+# several GB. Not in pyproject's extras: a learner never needs it.
+TORCH       := torch==2.13.0
+TORCH_INDEX := https://download.pytorch.org/whl/cpu
 $(VENV)/.installed-test: pyproject.toml Makefile $(VENV)/.installed-lab
 	$(BIN)/python -m pip install -e ".[test]"
-	$(BIN)/python -m pip install "$(TORCH)" --extra-index-url https://download.pytorch.org/whl/cpu
+	if $(BIN)/python -c "import urllib.request as u; u.urlopen('$(TORCH_INDEX)/', timeout=5)" 2>/dev/null; \
+	then $(BIN)/python -m pip install "$(TORCH)" --extra-index-url $(TORCH_INDEX); \
+	else $(BIN)/python -m pip install "$(TORCH)"; fi
 	touch $@
 
 # `make lab COURSE_LANG=ja` (or zh, ru) opens the course in that language, notebooks/ja/, with JupyterLab's
