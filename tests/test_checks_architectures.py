@@ -1,5 +1,6 @@
 """The self-checks of notebook 10 accept right answers and give the specific hint for usual mistakes."""
 import numpy as np
+import pytest
 
 from helpers.checks.architectures import (
     check_gap_backward,
@@ -62,3 +63,38 @@ def test_residual_backward(capsys):
     assert "shortcut's path only" in capsys.readouterr().out
     assert not check_residual_backward(lambda g, body_backward: body_backward(g) * g)
     assert "do not multiply" in capsys.readouterr().out
+
+
+# -- the explorer exercise: multiply-adds of a depthwise-separable block -----------------------------------
+def test_separable_madds_accepts_the_explorers_number(capsys):
+    from helpers.checks.architectures import check_separable_madds
+    from helpers.widgets.architecture import ArchitectureExplorer
+
+    ex = ArchitectureExplorer("block", block="depthwise-separable", c_in=64, c_out=128, kernel=5, stride=2,
+                              size=32)
+    right = sum(r["macs"] for r in ex.rows)
+    assert right == 16 * 16 * 64 * 25 + 16 * 16 * 128 * 64 == 2_506_752        # the notebook's solution
+    assert check_separable_madds(right)
+    assert check_separable_madds(np.int64(right))
+    assert capsys.readouterr().out.startswith("Correct: the depthwise 5x5 does 16 x 16 x 64 x 25 = 409,600")
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (..., "Replace the ..."),
+    ("2506752", "give a number"),
+    (True, "give a number"),
+    (16 * 16 * 128 * 64 * 25, "standard 5x5 convolution"),
+    (32 * 32 * (64 * 25 + 128 * 64), "the stride of 2 shrinks the output"),
+    (16 * 16 * 64 * 25, "the depthwise convolution alone"),
+    (16 * 16 * 128 * 64, "the pointwise 1x1 alone"),
+    (16 * 16 * 64 * 64 * 25 + 16 * 16 * 128 * 64, "sees one channel"),
+    (64 * 25 + 64 * 128, "weight count"),
+    (64 * 25 + 64 + 64 * 128 + 128, "parameter count"),
+    (2_506_753, "is not it"),
+])
+def test_separable_madds_refuses_wrong_answers(capsys, answer, hint):
+    from helpers.checks.architectures import check_separable_madds
+
+    assert not check_separable_madds(answer)
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet:") and hint in out, out

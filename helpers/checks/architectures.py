@@ -1,12 +1,15 @@
 """Self-checks for notebook 10 (modern architectures)."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import call_learner as _call
 from . import compare_array, report
 
-__all__ = ["check_pointwise_conv", "check_stacked_3x3", "check_gap_backward", "check_residual_backward"]
+__all__ = ["check_pointwise_conv", "check_stacked_3x3", "check_gap_backward", "check_residual_backward",
+           "check_separable_madds"]
 
 
 def check_pointwise_conv(fn) -> bool:
@@ -104,3 +107,58 @@ def check_residual_backward(fn) -> bool:
     if got.shape == right.shape and np.allclose(got, (g @ M.T) * g):
         return report(False, "the two paths add (y is a sum), they do not multiply.")
     return report(False, why)
+
+
+def _separable_counts(c_in: int, c_out: int, kernel: int, stride: int, size: int) -> dict:
+    """The multiply-adds per image of a depthwise-separable block and of the layers it could be mixed up
+    with, asked from the layers (``helpers.models.multiply_adds``) on a size x size input."""
+    from ..models import multiply_adds
+    from ..nn import Conv2D, DepthwiseSeparable, Sequential
+
+    def madds(layers, side=size):
+        return sum(m for _, m in multiply_adds(Sequential(layers), (c_in, side, side)))
+
+    block = DepthwiseSeparable(c_in, c_out, kernel, stride=stride, padding=kernel // 2, rng=0)
+    depthwise, pointwise = madds(block.layers[:1]), madds(block.layers) - madds(block.layers[:1])
+    return {"right": madds([block]), "depthwise": depthwise, "pointwise": pointwise,
+            "params": block.n_params, "params_no_bias": block.n_params - c_in - c_out,
+            "standard": madds([Conv2D(c_in, c_out, kernel, stride=stride, padding=kernel // 2, rng=0)]),
+            "no_stride": madds([DepthwiseSeparable(c_in, c_out, kernel, padding=kernel // 2, rng=0)]),
+            "dense_depthwise": depthwise * c_in + pointwise}
+
+
+def check_separable_madds(answer, c_in: int = 64, c_out: int = 128, kernel: int = 5, stride: int = 2,
+                          size: int = 32) -> bool:
+    """Is ``answer`` the multiply-adds per image of ``DepthwiseSeparable(c_in, c_out, kernel, stride)``
+    (padding kernel // 2) on a ``size`` x ``size`` input? (The explorer's block "depthwise-separable" counts
+    the same two convolutions.)"""
+    if answer is ... or answer is None:
+        return report(False, "Replace the ... with a number (or an expression).")
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+        return report(False, f"give a number, not {type(answer).__name__}.")
+    n = _separable_counts(c_in, c_out, kernel, stride, size)
+    side = (size - 1) // stride + 1
+    if answer == n["right"]:
+        return report(True, f"the depthwise {kernel}x{kernel} does {side} x {side} x {c_in} x {kernel * kernel} = "
+                            f"{n['depthwise']:,}, the pointwise 1x1 {side} x {side} x {c_out} x {c_in} = "
+                            f"{n['pointwise']:,}: {n['right']:,} in all, {n['standard'] / n['right']:.1f} times "
+                            f"fewer than a standard {kernel}x{kernel} convolution ({n['standard']:,}).")
+    hints = [
+        ("standard", f"that is a standard {kernel}x{kernel} convolution {c_in} -> {c_out}; the block splits it "
+                     "into a depthwise and a pointwise convolution."),
+        ("no_stride", f"the stride of {stride} shrinks the output: the block's maps are {side} x {side}, "
+                      f"not {size} x {size}."),
+        ("depthwise", "that is the depthwise convolution alone; add the pointwise 1x1's."),
+        ("pointwise", "that is the pointwise 1x1 alone; add the depthwise convolution's."),
+        ("dense_depthwise", f"a depthwise kernel sees one channel, not all {c_in}: {kernel} x {kernel} "
+                            "multiply-adds per output value."),
+        ("params", "that is the block's parameter count; multiply-adds count each weight once per output "
+                   "position."),
+        ("params_no_bias", "that is the block's weight count; multiply-adds count each weight once per "
+                           "output position."),
+    ]
+    for key, hint in hints:
+        if answer == n[key]:
+            return report(False, hint)
+    return report(False, f"{answer:,} is not it. Count each of the two convolutions: output values x "
+                         "(input channels one filter sees) x (kernel taps), then add them.")
