@@ -7,17 +7,13 @@ import datetime
 import cv2
 import numpy as np
 import pytest
+from _explorers import pictures
 
 from helpers import conv2d
 from helpers.images import sample_photo, to_gray
 from helpers.kernels import PRESETS, gaussian, sharpen, sobel_x, sobel_y
 from helpers.widgets import ConvolutionScrubber, KernelPlayground, PixelInspector, SobelExplorer
 from helpers.widgets.playground import CUSTOM, uploaded_files
-
-
-def pictures(explorer) -> list:
-    """The bytes of every picture the explorer shows."""
-    return [v for v in explorer.snapshot() if isinstance(v, bytes)]
 
 
 def pictures_are_encoded(explorer) -> bool:

@@ -1,6 +1,7 @@
 """Explorers of notebooks 04-06: moving a control redraws the picture, and the numbers match helpers."""
 import numpy as np
 import pytest
+from _explorers import pictures
 
 from helpers import conv2d, output_size, pool2d
 from helpers.kernels import box_blur
@@ -8,11 +9,6 @@ from helpers.losses import cross_entropy, softmax
 from helpers.pooling import EXAMPLE_4X4, EXAMPLE_6X6, shift_right, unchanged_fraction
 from helpers.shapes import tiling
 from helpers.widgets import PaddingStrideExplorer, PoolingExplorer, ReceptiveFieldExplorer, SoftmaxExplorer
-
-
-def pictures(explorer) -> list:
-    """The bytes of every picture the explorer shows."""
-    return [v for v in explorer.snapshot() if isinstance(v, bytes)]
 
 
 def pictures_are_encoded(explorer) -> bool:

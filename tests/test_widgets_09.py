@@ -1,12 +1,9 @@
 """Notebook 09's optimiser explorer: moving a control redraws the path, and the path is the update rule's."""
 import numpy as np
 import pytest
+from _explorers import pictures
 
 from helpers.widgets.optimizers import OPTIMIZERS, START, SURFACES, OptimizerExplorer, optimizer_path
-
-
-def pictures(explorer) -> list:
-    return [v for v in explorer.snapshot() if isinstance(v, bytes)]
 
 
 def moved(explorer, control, value):

@@ -1,17 +1,12 @@
 """The explorer of notebook 11: every control redraws, and the numbers shown match helpers.interpret."""
 import numpy as np
 import pytest
+from _explorers import PNG, pictures, three_images
 
 from helpers.interpret import feature_maps, receptive_field
 from helpers.losses import softmax
 from helpers.models import fashion_cnn
 from helpers.widgets.inside import FeatureMapExplorer
-
-PNG = b"\x89PNG"
-
-
-def pictures(explorer) -> list:
-    return [v for v in explorer.snapshot() if isinstance(v, bytes)]
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +16,7 @@ def net():
 
 @pytest.fixture(scope="module")
 def images():
-    rng = np.random.default_rng(0)
-    x = np.zeros((3, 1, 28, 28), dtype=np.float32)
-    x[0, 0, 5:20, 8:14] = 1.0                         # three different pictures
-    x[1, 0, 10:14, 2:26] = 0.7
-    x[2] = rng.random((1, 28, 28))
-    return x
+    return three_images()
 
 
 def state(e):

@@ -1,17 +1,12 @@
 """Notebook 11's adversarial explorer: each control redraws, and the numbers shown are helpers.adversarial's."""
 import numpy as np
 import pytest
+from _explorers import PNG, pictures, three_images
 
 from helpers.adversarial import fgsm
 from helpers.losses import softmax
 from helpers.models import fashion_cnn
 from helpers.widgets.adversarial import AdversarialExplorer
-
-PNG = b"\x89PNG"
-
-
-def pictures(explorer) -> list:
-    return [v for v in explorer.snapshot() if isinstance(v, bytes)]
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +16,7 @@ def net():
 
 @pytest.fixture(scope="module")
 def data():
-    rng = np.random.default_rng(0)
-    x = np.zeros((3, 1, 28, 28), dtype=np.float32)
-    x[0, 0, 5:20, 8:14] = 1.0
-    x[1, 0, 10:14, 2:26] = 0.7
-    x[2] = rng.random((1, 28, 28))
-    return x, np.array([1, 4, 8])
+    return three_images(), np.array([1, 4, 8])
 
 
 def test_the_explorer_shows_fgsm_of_the_chosen_image(net, data):

@@ -1,6 +1,7 @@
 """The architecture explorer (notebooks 08 and 10): every control changes the table and its numbers, and the
 numbers are what the layers themselves report."""
 import pytest
+from _explorers import pictures
 
 from helpers.interpret import receptive_field
 from helpers.models import alexnet, multiply_adds
@@ -22,10 +23,6 @@ from helpers.widgets.architecture import (
 @pytest.fixture(scope="module")
 def net():
     return alexnet()
-
-
-def pictures(ex):
-    return [v for v in ex.snapshot() if isinstance(v, bytes)]
 
 
 def texts(ex):
