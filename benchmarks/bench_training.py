@@ -61,13 +61,21 @@ def numpy_step(package: str = "helpers"):
     return step
 
 
-def torch_step(threads: int):
+def import_torch(threads: int):
+    """PyTorch with ``threads`` threads and seed 0, or None where it is not installed."""
     try:
         import torch
     except ImportError:
-        return None, None
+        return None
     torch.set_num_threads(threads)
     torch.manual_seed(0)
+    return torch
+
+
+def torch_step(threads: int):
+    torch = import_torch(threads)
+    if torch is None:
+        return None, None
     nn = torch.nn
     model = nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -106,13 +114,8 @@ def improved_network(rounds: int, threads: int, failures: list) -> None:
 
     contenders = {"helpers.nn, 07's CNN": numpy_step(), "helpers.nn, improved CNN": ours}
     torch_name = None
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    torch = import_torch(threads)
     if torch is not None:
-        torch.set_num_threads(threads)
-        torch.manual_seed(0)
         nn = torch.nn
         tmodel = nn.Sequential(
             nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
@@ -189,13 +192,8 @@ def resnet_network(rounds: int, threads: int, failures: list) -> None:
     model = fashion_resnet(seed=0)
     loss_fn, opt = SoftmaxCrossEntropy(), AdamW(model.parameters(), lr=2e-3, weight_decay=1e-2)
     contenders = {"helpers.nn, ResNet": lambda: train_step(model, loss_fn, opt, x, y)}
-    try:
-        import torch
-    except ImportError:
-        torch = None
+    torch = import_torch(threads)
     if torch is not None:
-        torch.set_num_threads(threads)
-        torch.manual_seed(0)
         tmodel = torch_resnet(torch)
         topt = torch.optim.AdamW(tmodel.parameters(), lr=2e-3, weight_decay=1e-2)
         tloss, tx, ty = torch.nn.CrossEntropyLoss(), torch.from_numpy(x), torch.from_numpy(y)
