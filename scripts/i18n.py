@@ -53,7 +53,8 @@ LIST_END = "<!-- end of the notebook list -->"
 #: tests/test_i18n.py fail when one of them has no translation file or a cell without an up-to-date
 #: translation. (A translation file that is present is built and checked whether or not it is listed.)
 TRANSLATED = ("01_pixels", "02_convolution", "03_sobel_filters", "04_padding_and_stride", "05_pooling",
-              "06_softmax_and_cross_entropy", "07_training", "08_architectures")
+              "06_softmax_and_cross_entropy", "07_training", "08_architectures", "09_training_well",
+              "10_modern_architectures", "11_inside_a_trained_cnn")
 REQUIRED: dict[str, tuple[str, ...]] = {"ja": TRANSLATED, "zh": TRANSLATED, "ru": TRANSLATED}
 
 #: how a link target that leaves the repository starts (https:, mailto:, data:, ...)

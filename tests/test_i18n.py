@@ -62,6 +62,39 @@ def test_a_translated_notebook_has_the_english_code_cells_outputs_and_metadata(p
     _assert_same_but_markdown(ROOT / "notebooks" / path.name, path)
 
 
+EVERY_NOTEBOOK = ENGLISH + GENERATED
+
+
+@pytest.mark.parametrize("path", EVERY_NOTEBOOK,
+                         ids=[p.relative_to(ROOT / "notebooks").as_posix() for p in EVERY_NOTEBOOK])
+def test_bold_and_italics_render_in_every_markdown_cell(path):
+    # CommonMark closes ** only where it is "right-flanking": **87.82%**に (punctuation, then a letter with
+    # no space, as Japanese and Chinese write) shows its asterisks instead of bold text.
+    problems = [f"{path.relative_to(ROOT).as_posix()}, cell {cell.id}: {stray!r}"
+                for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
+                for stray in unrendered_asterisks(cell.source)]
+    assert not problems, "emphasis that renders as asterisks (move the ** or the punctuation):\n" + "\n".join(problems)
+
+
+def unrendered_asterisks(markdown: str) -> list[str]:
+    """The asterisks left in the rendered text of ``markdown``, with some context, but for a product
+    written `a * b` or `*=` (code spans, code blocks and $formulas$ are left out)."""
+    import mistune  # a dependency of nbconvert, which Jupyter renders markdown with
+
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", "", markdown, flags=re.S)
+    html = mistune.create_markdown(plugins=["table", "strikethrough"])(text)
+    html = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", html, flags=re.S)
+    return [m.group(0) for m in re.finditer(r".{0,20}\*.{0,20}", html)
+            if not re.fullmatch(r".{0,20}\s\*(\s|=).{0,20}", m.group(0))]
+
+
+def test_unrendered_asterisks_are_found():
+    assert unrendered_asterisks("テスト精度は**87.82%**に達しました。")
+    assert unrendered_asterisks("*stray")
+    assert not unrendered_asterisks("テスト精度は**87.82**%に達しました。")
+    assert not unrendered_asterisks("**bold**, *italic*, L = sum(y * G), jump *= stride, `a*b`, $a*b$")
+
+
 @pytest.mark.parametrize("path", GENERATED, ids=[p.relative_to(ROOT / "notebooks").as_posix() for p in GENERATED])
 def test_links_in_a_translated_notebook_resolve_and_stay_in_its_language(path):
     _assert_links_resolve(path, ROOT)
