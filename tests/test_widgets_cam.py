@@ -1,4 +1,4 @@
-"""Notebook 11's Grad-CAM explorer: each control redraws, and the maps shown are helpers.cam's and helpers.interpret's."""
+"""Notebook 11's Grad-CAM explorer: each control redraws; the maps shown are helpers.cam's and interpret's."""
 import numpy as np
 import pytest
 from _explorers import PNG, pictures, three_images
