@@ -147,3 +147,45 @@ def test_upsample_is_bilinear_and_keeps_constant_maps():
 def test_bad_input_is_refused_with_a_clear_message(call, error, words):
     with pytest.raises(error, match=words.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         call(dense_head_net(), images())
+
+
+def _exercise():
+    """Maps (6, 4, 4) >= 0 and a gradient whose channel means alternate in sign: a map with both signs."""
+    rng = np.random.default_rng(3)
+    A, g = rng.random((6, 4, 4)) ** 2, rng.standard_normal((6, 4, 4)) + np.array([1, -1] * 3)[:, None, None]
+    signed = np.einsum("k,khw->hw", g.mean(axis=(1, 2)), A)
+    assert (signed < 0).any() and (signed > 0).any()
+    return A, g
+
+
+@pytest.mark.parametrize("make, ok, hint", [
+    (lambda A, g: np.maximum(np.einsum("k,khw->hw", g.mean(axis=(1, 2)), A), 0), True, "a 4x4 map"),
+    (lambda A, g: np.einsum("k,khw->hw", g.mean(axis=(1, 2)), A), False, "ReLU"),
+    (lambda A, g: np.maximum(np.einsum("k,khw->hw", g.sum(axis=(1, 2)), A), 0), False, "*mean*"),
+    (lambda A, g: np.maximum((g * A).sum(axis=0), 0), False, "its own gradient"),
+    (lambda A, g: np.zeros((4, 4)), False, "Weigh each channel"),
+    (lambda A, g: np.zeros((6, 4)), False, "sum over the channels"),
+    (lambda A, g: ..., False, "Replace the ..."),
+    (lambda A, g: "map", False, "array of numbers"),
+])
+def test_the_grad_cam_check_accepts_the_map_and_refuses_the_usual_mistakes(capsys, make, ok, hint):
+    from helpers.checks.cam import check_grad_cam
+
+    A, g = _exercise()
+    assert bool(check_grad_cam(make(A, g), A, g)) is ok
+    out = capsys.readouterr().out
+    assert out.startswith("Correct:" if ok else "Not yet:") and hint in out, out
+
+
+def test_the_grad_cam_check_agrees_with_grad_cam_on_a_network():
+    from helpers.checks.cam import check_grad_cam
+
+    model, x = dense_head_net(), images(1)
+    maps, _, _ = grad_cam(model, x, 2, layer=5)
+    head = Sequential(model.layers[6:])
+    A = np.array(Sequential(model.layers[:6]).forward(x, training=False))
+    scores = head.forward(A, training=False)
+    g = np.zeros_like(scores)
+    g[0, 2] = 1
+    dA = head.backward(g, input_grad=True)
+    assert check_grad_cam(maps[0], A[0], dA[0])
