@@ -89,6 +89,14 @@ def _adversarial_case(package):
                                                            sample["images"][:20], sample["labels"][:20])
 
 
+def _cam_case(package):
+    """Notebook 11's Grad-CAM explorer on the heaviest of its networks, a ResNet built by the same revision."""
+    sample, models = load_sample("fashion_mnist_sample"), _module(package, "models")
+    networks = {"07 CNN": models.fashion_cnn(seed=5), "ResNet": models.fashion_resnet(seed=5)}
+    return _module(package, "widgets").CamExplorer(networks, sample["images"][:20], sample["labels"][:20],
+                                                   network="ResNet", method="Grad-CAM")
+
+
 def _explorer(name: str, *args, **kwargs):
     """A case that builds ``widgets.<name>(*args, **kwargs)`` of the package it is given."""
     return lambda package: getattr(_module(package, "widgets"), name)(*args, **kwargs)
@@ -111,6 +119,7 @@ CASES = {
     "FeatureMapExplorer": (_feature_map_case, "channel", [0, 1, 2, 3, 4, 5]),
     "ArchitectureExplorer": (_explorer("ArchitectureExplorer", "block"), "c_out", [16, 32, 64, 128, 64, 32]),
     "AdversarialExplorer": (_adversarial_case, "epsilon", [0.0, 0.02, 0.04, 0.06, 0.08, 0.1]),
+    "CamExplorer": (_cam_case, "image", [0, 1, 2, 3, 4, 5]),
 }
 
 

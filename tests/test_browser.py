@@ -322,6 +322,7 @@ def test_the_expected_explorers_are_read_from_the_stored_notebooks():
     found = {nb.stem[:2]: expected_explorers(nb) for nb in NOTEBOOKS}
     assert found.get("01") == ["explorer-PixelInspector"], found
     assert "explorer-KernelPlayground" in found.get("02", []), found
+    assert {"explorer-CamExplorer", "explorer-AdversarialExplorer"} <= set(found.get("11", [])), found
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])

@@ -2,6 +2,7 @@
 
 from .adversarial import AdversarialExplorer as AdversarialExplorer  # notebook 11
 from .architecture import ArchitectureExplorer as ArchitectureExplorer  # notebooks 08, 10
+from .cam import CamExplorer as CamExplorer  # notebook 11
 from .filters import FilterExplorer as FilterExplorer  # notebook 07
 from .inside import FeatureMapExplorer as FeatureMapExplorer  # notebook 11
 from .optimizers import OptimizerExplorer as OptimizerExplorer  # notebook 09
