@@ -317,16 +317,21 @@ def main(argv=None) -> int:
         print(f"{name:<26}{t * 1e3:>10.1f}{BATCH / t:>12,.0f}")
     failures = []
     ours = med["helpers.nn"]
-    ok = BATCH / ours >= TARGET_IMAGES_PER_S
-    print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s (target >= {TARGET_IMAGES_PER_S:,}): {'ok' if ok else 'MISSED'}")
-    if not ok:
-        failures.append("images/s")
     floor = SPEED_IMAGES_PER_S / SLOWER_LIMIT
-    ok = BATCH / ours >= floor
-    print(f"no regression: docs/speed.md has {SPEED_IMAGES_PER_S:,} images/s, limit {floor:,.0f}: "
-          f"{'ok' if ok else 'MISSED'}")
-    if not ok:
-        failures.append(f"regression: {BATCH / ours:,.0f} images/s < {floor:,.0f}")
+    if THREADS < 2:                     # the images/s figures are a 2-core machine's: only the ratios apply
+        print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s on one thread (the targets, {TARGET_IMAGES_PER_S:,} "
+              f"and no fewer than {floor:,.0f}, are for 2 cores: not checked)")
+    else:
+        ok = BATCH / ours >= TARGET_IMAGES_PER_S
+        print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s (target >= {TARGET_IMAGES_PER_S:,}): "
+              f"{'ok' if ok else 'MISSED'}")
+        if not ok:
+            failures.append("images/s")
+        ok = BATCH / ours >= floor
+        print(f"no regression: docs/speed.md has {SPEED_IMAGES_PER_S:,} images/s, limit {floor:,.0f}: "
+              f"{'ok' if ok else 'MISSED'}")
+        if not ok:
+            failures.append(f"regression: {BATCH / ours:,.0f} images/s < {floor:,.0f}")
     against_rev(med, "helpers.nn", args.against, failures, "07's CNN")
     if tstep is None:
         print("PyTorch is not installed: the comparison with PyTorch was SKIPPED (pip install torch to run it).")
@@ -334,7 +339,7 @@ def main(argv=None) -> int:
         ratio = ours / med[f"PyTorch {tversion} CPU"]
         ok = ratio <= TARGET_TORCH_RATIO
         print(f"helpers.nn time / PyTorch time: {ratio:.2f}x (target <= {TARGET_TORCH_RATIO}x, "
-              f"{args.threads} threads): {'ok' if ok else 'MISSED'}")
+              f"{args.threads} thread{'s' if args.threads > 1 else ''}): {'ok' if ok else 'MISSED'}")
         if not ok:
             failures.append("PyTorch ratio")
     improved_network(args.rounds, args.threads, failures, baseline, args.against)
