@@ -242,14 +242,14 @@ def adam_update(w, g, m, v, beta1: float, beta2: float, step: float, eps_hat: fl
     on each core.
     """
     beta1, beta2, step, eps_hat = float(beta1), float(beta2), float(step), float(eps_hat)
-    if not (w.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous):
-        raise ValueError("adam_update needs C-contiguous w, m and v (the optimiser makes m and v with zeros_like).")
-    w1, m1, v1 = w.reshape(-1), m.reshape(-1), v.reshape(-1)
-    g1 = np.asarray(g, dtype=w.dtype).reshape(-1)
+    g = np.asarray(g, dtype=w.dtype)
+    flat = w.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous
+    # the values as one line each, to share out (views: they write into w, m and v); else as they are
+    w1, m1, v1, g1 = (a.reshape(-1) for a in (w, m, v, g)) if flat else (w, m, v, g)
 
     def part(ix):                                      # ix: a slice of the values
-        t, t2 = (scratch(name, (ix.stop - ix.start,), w.dtype) for name in ("adam", "adam2"))
         mp, vp, gp = m1[ix], v1[ix], g1[ix]
+        t, t2 = (scratch(name, mp.shape, w.dtype) for name in ("adam", "adam2"))
         mp *= beta1
         np.multiply(gp, 1 - beta1, out=t)
         mp += t
@@ -263,4 +263,7 @@ def adam_update(w, g, m, v, beta1: float, beta2: float, step: float, eps_hat: fl
         t2 /= t
         w1[ix] -= t2
 
-    in_parallel(part, w1.size, values_per_item=8)
+    if flat:
+        in_parallel(part, w1.size, values_per_item=8)
+    else:
+        part(...)
