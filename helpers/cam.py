@@ -56,8 +56,8 @@ def last_feature_maps(model: Sequential, input_shape=(1, 1, 28, 28)) -> int:
     return spatial[-1]
 
 
-def grad_cam(model: Sequential, x, classes, layer: int | None = None,
-             relu: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grad_cam(model: Sequential, x, classes, layer: int | None = None, relu: bool = True,
+             batch_size: int = 100) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grad-CAM of class ``classes`` for each image of ``x`` at ``model.layers[layer]``'s output.
 
     ``x`` (N, C, H, W) (or uint8 (N, H, W)); ``classes`` one int or (N,) ints; ``layer`` an index into
@@ -68,35 +68,47 @@ def grad_cam(model: Sequential, x, classes, layer: int | None = None,
     - ``scores`` (N, classes): the raw scores (before softmax).
 
     One forward pass, kept up to the layer's output A (N, K, h, w), then one backward pass from the class
-    score down to A only: the layers before the chosen one are not differentiated.
+    score down to A only: the layers before the chosen one are not differentiated. ``batch_size`` images
+    at a time, so that the layers' saved inputs for the backward pass stay small (a kernel's memory).
     """
     _check_model(model)
     x = _as_batch(x)
     layer = last_feature_maps(model, (1,) + x.shape[1:]) if layer is None else _check_layer_index(model, layer)
     c = class_indices(classes, len(x), "classes")
-    a = x
-    for lay in model.layers[:layer + 1]:
-        a = lay.forward(a, training=False)
-    A = np.array(a)
+    batch_size = positive_int(batch_size, "batch_size")
+    parts = [_grad_cam_batch(model, x[i:i + batch_size], c[i:i + batch_size], layer)
+             for i in range(0, len(x), batch_size)]
+    maps, weights, scores = (np.concatenate(p) for p in zip(*parts))
+    model._forget()                          # the maps are made: the layers need not keep their inputs
+    return (np.maximum(maps, 0) if relu else maps), weights, scores
+
+
+def _forward(layers, x: np.ndarray) -> np.ndarray:
+    """x through ``layers`` in inference behaviour; each layer keeps its input for a backward pass."""
+    for lay in layers:
+        x = lay.forward(x, training=False)
+    return np.array(x)
+
+
+def _grad_cam_batch(model: Sequential, x: np.ndarray, c: np.ndarray, layer: int):
+    """grad_cam for one batch: (signed maps (N, h, w), weights (N, K), scores (N, classes))."""
+    A = _forward(model.layers[:layer + 1], x)
     if A.ndim != 4:
         raise ValueError(f"layer {layer} ({model.layers[layer].label}) outputs shape {A.shape}, not feature maps "
                          f"(N, K, h, w): choose a layer before Flatten or global average pooling, e.g. "
                          f"layer={last_feature_maps(model, (1,) + x.shape[1:])}.")
     head = model.layers[layer + 1:]
-    for lay in head:
-        a = lay.forward(a, training=False)
-    scores = np.array(a)
+    scores = _forward(head, A)
     _check_class_range(c, scores.shape[1], "classes")
     g = np.zeros_like(scores)
     g[np.arange(len(x)), c] = 1.0                            # d score_c / d scores: one-hot
     for lay in reversed(head):
         g = lay.backward(g, input_grad=True)
     weights = np.asarray(g).mean(axis=(2, 3))                # (N, K): alpha_k
-    maps = np.einsum("nk,nkhw->nhw", weights, A)
-    return (np.maximum(maps, 0) if relu else maps), weights, scores
+    return np.einsum("nk,nkhw->nhw", weights, A), weights, scores
 
 
-def cam(model: Sequential, x, classes) -> tuple[np.ndarray, np.ndarray]:
+def cam(model: Sequential, x, classes, batch_size: int = 100) -> tuple[np.ndarray, np.ndarray]:
     """The class activation map (CAM) of class ``classes`` for each image of ``x`` (N, C, H, W).
 
     ``model`` must end in GlobalAvgPool2D followed directly by its Dense classifier (weights W (K, classes),
@@ -111,13 +123,13 @@ def cam(model: Sequential, x, classes) -> tuple[np.ndarray, np.ndarray]:
                          f"(..., GlobalAvgPool2D, Dense); this one ends in {tail}. grad_cam works for any network.")
     x = _as_batch(x)
     c = class_indices(classes, len(x), "classes")
-    a = x
-    for lay in layers[:-2]:
-        a = lay.forward(a, training=False)
-    A = np.array(a)                                          # (N, K, h, w): what the pooling averages
-    scores = np.array(layers[-1].forward(layers[-2].forward(a, training=False), training=False))
+    batch_size = positive_int(batch_size, "batch_size")
+    A = np.concatenate([_forward(layers[:-2], x[i:i + batch_size])
+                        for i in range(0, len(x), batch_size)])      # (N, K, h, w): what the pooling averages
+    scores = np.array(layers[-1].forward(layers[-2].forward(A, training=False), training=False))
     _check_class_range(c, scores.shape[1], "classes")
     W = layers[-1].params["W"]                               # (K, classes)
+    model._forget()
     return np.einsum("nk,nkhw->nhw", W[:, c].T, A), scores
 
 

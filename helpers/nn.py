@@ -627,8 +627,10 @@ class Sequential(Layer):
         return grad
 
     def predict(self, x, batch_size: int = 500) -> np.ndarray:
-        """Scores (N, classes) for ``x``, a batch at a time, in evaluation mode."""
+        """Scores (N, classes) for ``x``, a batch at a time, in evaluation mode. Scores are all it gives:
+        the layers keep nothing for a backward pass afterwards, whatever the batch's size."""
         outs = [self.forward(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+        self._forget()
         return np.concatenate(outs)
 
     def output_shape(self, input_shape):

@@ -151,6 +151,18 @@ def test_sequential_backward_after_an_evaluation_in_parts_refuses():
         model.backward(np.ones((5, 3), np.float32))
 
 
+def test_predict_keeps_nothing_for_backward_even_for_a_small_batch():
+    # scores are all predict gives: notebook 11 ran three networks on 200 images, and the feature maps
+    # their layers kept for a backward pass held 160 MB until this
+    model = Sequential([Conv2D(1, 2, 3, rng=0), ReLU(), Flatten(), Dense(2 * 4 * 4, 3, rng=1)])
+    x = x4((5, 1, 6, 6))
+    np.testing.assert_array_equal(model.predict(x), model.forward(x, training=False))
+    model.predict(x)
+    assert all(getattr(layer, name) is None for _, layer in model.walk() for name in layer._keeps)
+    with pytest.raises(RuntimeError, match="no forward pass to differentiate"):
+        model.backward(np.ones((5, 3), np.float32))
+
+
 @pytest.mark.parametrize("dilation", [0, -1, 1.5, "2", (1, 0)])
 def test_conv2d_dilation_must_be_a_positive_int_or_pair(dilation):
     with pytest.raises((TypeError, ValueError), match="dilation"):

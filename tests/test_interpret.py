@@ -60,6 +60,38 @@ def test_feature_maps_are_each_layers_output():
         feature_maps(net, x, layers=[12])
 
 
+def test_feature_maps_a_batch_at_a_time_are_the_maps_of_all_at_once():
+    # a batch at a time keeps a kernel's memory small (1,000 images at once: 350 MB in notebook 11)
+    net, x = tiny_net(), images(7)
+    whole = feature_maps(net, x, batch_size=7)
+    for (label, part), (label_whole, all_at_once) in zip(feature_maps(net, x, batch_size=3), whole):
+        assert label == label_whole and part.shape == all_at_once.shape
+        np.testing.assert_allclose(part, all_at_once, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        feature_maps(net, x, batch_size=0)
+    # and the layers keep nothing afterwards (the maps asked for are copies)
+    assert all(getattr(layer, name) is None for _, layer in net.walk() for name in layer._keeps)
+
+
+def test_input_gradient_a_batch_at_a_time_is_the_gradient_of_all_at_once():
+    net, x = tiny_net(), images(7)
+    classes = np.arange(7) % 5
+    for part, all_at_once in zip(input_gradient(net, x, classes, batch_size=3),
+                                 input_gradient(net, x, classes, batch_size=7)):
+        np.testing.assert_allclose(part, all_at_once, rtol=1e-12, atol=1e-12)
+    assert all(getattr(layer, name) is None for _, layer in net.walk() for name in layer._keeps)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda net, x: feature_maps(net, x[:0]), "the batch holds no images"),
+    (lambda net, x: input_gradient(net, x[:0], 0), "the batch holds no images"),
+    (lambda net, x: input_gradient(net, x, 0, batch_size=0), "batch_size must be at least 1"),
+])
+def test_an_empty_batch_or_batch_size_0_is_refused_clearly(call, words):
+    with pytest.raises(ValueError, match=words):
+        call(tiny_net(), images(3))
+
+
 def test_saliency_equals_a_finite_difference_gradient():
     net, x = tiny_net(), images(2)
     classes = np.array([1, 3])
