@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._threads import by_channel, in_parallel, matmul, one_blas_thread, scratch  # matmul: a product on every core
+from ._threads import by_channel, in_parallel, matmul, one_blas_thread  # matmul: a product on every core
 from .fast_conv import col2im, conv_matrix, im2col
 
 __all__ = ["ChannelMajor", "reuse", "matmul", "conv_forward", "conv_backward", "weight_gradient", "col2im_same_width",
-           "relu", "relu_backward", "batch_norm_forward", "batch_norm_affine", "batch_norm_backward", "adam_update"]
+           "relu", "relu_backward", "batch_norm_forward", "batch_norm_affine", "batch_norm_backward"]
 
 
 class ChannelMajor:
@@ -265,42 +265,3 @@ def batch_norm_backward(g, xhat, inv_std, gamma, input_grad=True):
         dx[part] *= scale[part, None]
     in_parallel(back, C, values_per_item=M)
     return dgamma, dbeta, dx
-
-
-# -- the optimiser's update -----------------------------------------------------------------------------
-def adam_update(w, g, m, v, beta1: float, beta2: float, step: float, eps_hat: float) -> None:
-    """Adam's update of one parameter, in place (the formulas are :class:`helpers.optim.Adam`'s):
-
-        m = b1 m + (1 - b1) g;   v = b2 v + (1 - b2) g**2;   w -= step m / (sqrt(v) + eps_hat)
-
-    w, m, v of one shape and dtype, g of w's shape. The same operations in the same order as written
-    out, but in w's dtype throughout (numpy 2 computes ``np.float64(step) * m`` in float64 for a float32
-    m, a slower pass and a cast back), into a scratch buffer instead of new arrays, a part of the values
-    on each core.
-    """
-    beta1, beta2, step, eps_hat = float(beta1), float(beta2), float(step), float(eps_hat)
-    g = np.asarray(g, dtype=w.dtype)
-    flat = w.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous
-    # the values as one line each, to share out (views: they write into w, m and v); else as they are
-    w1, m1, v1, g1 = (a.reshape(-1) for a in (w, m, v, g)) if flat else (w, m, v, g)
-
-    def part(ix):                                      # ix: a slice of the values
-        mp, vp, gp = m1[ix], v1[ix], g1[ix]
-        t, t2 = (scratch(name, mp.shape, w.dtype) for name in ("adam", "adam2"))
-        mp *= beta1
-        np.multiply(gp, 1 - beta1, out=t)
-        mp += t
-        vp *= beta2
-        np.multiply(gp, gp, out=t)
-        t *= 1 - beta2
-        vp += t
-        np.sqrt(vp, out=t)
-        t += eps_hat
-        np.multiply(mp, step, out=t2)
-        t2 /= t
-        w1[ix] -= t2
-
-    if flat:
-        in_parallel(part, w1.size, values_per_item=8)
-    else:
-        part(...)

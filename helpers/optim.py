@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import fast_nn
 from ._arguments import boolean, number_in, positive_int
 
 __all__ = ["SGD", "AdaGrad", "RMSProp", "Adam", "AdamW", "add_l2_gradient", "step_schedule", "cosine_schedule"]
@@ -200,9 +199,11 @@ class Adam(_Optimizer):
         step = self.lr * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)     # both bias corrections in one factor
         eps_hat = self.eps * np.sqrt(1 - b2**self.t)
         for (w, g), m, v in zip(pairs, self.m, self.v):
-            # m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g**2;  w -= step m / (sqrt(v) + eps_hat),
-            # in place and on every core (helpers.fast_nn)
-            fast_nn.adam_update(w, g, m, v, b1, b2, step, eps_hat)
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            w -= (step * m / (np.sqrt(v) + eps_hat)).astype(w.dtype, copy=False)
 
     def __repr__(self):
         return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"

@@ -50,28 +50,3 @@ def test_adam_adds_eps_to_the_corrected_root_as_the_paper_and_pytorch_do():
     keras = _reference(w0, grads, 1e-2, 0.9, 0.999, 1e-7, keras=True)
     np.testing.assert_allclose(layer.params["W"], ours, rtol=0, atol=1e-6)
     assert np.abs(keras - ours).max() > 1e-3
-
-
-def test_float32_weights_get_the_update_written_out_in_float32_on_every_core():
-    """Adam's update is done in place, in the weights' dtype, a part of the values on each core
-    (helpers.fast_nn.adam_update): the same numbers as the three lines of the docstring in float32, for a
-    parameter large enough to be shared out and for one that is not C-contiguous (updated as it is), to
-    float32 rounding (the order of the operations differs by a few last bits)."""
-    rng = np.random.default_rng(1)
-    for w0 in (rng.standard_normal((300, 700)).astype(np.float32),
-               np.asfortranarray(rng.standard_normal((40, 30)).astype(np.float32))):
-        grads = [rng.standard_normal(w0.shape).astype(np.float32) for _ in range(3)]
-        layer = _Layer(w0.copy(order="K"))
-        opt = Adam([(layer, "W")], lr=1e-3)
-        w, m, v = w0.copy(), np.zeros_like(w0), np.zeros_like(w0)
-        b1, b2 = np.float32(0.9), np.float32(0.999)
-        for t, g in enumerate(grads, start=1):
-            layer.grads["W"][...] = g
-            opt.step()
-            step = np.float32(1e-3 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t))
-            eps_hat = np.float32(1e-7 * np.sqrt(1 - 0.999**t))
-            m = b1 * m + (np.float32(1) - b1) * g
-            v = b2 * v + (np.float32(1) - b2) * (g * g)
-            w = w - (m * step) / (np.sqrt(v) + eps_hat)
-        assert layer.params["W"].dtype == np.float32
-        np.testing.assert_allclose(layer.params["W"], w, rtol=1e-6, atol=1e-7)    # float32 rounding
