@@ -61,6 +61,17 @@ def report(ok: bool, message: str) -> Verdict:
     return Verdict(ok)
 
 
+def answer_array(answer, placeholder: str):
+    """The learner's ``answer`` as a float64 array, or the Verdict that says what is wrong with it: still the
+    ``...`` of the exercise (``placeholder`` says what replaces it), or not numbers."""
+    if answer is ... or answer is None:
+        return report(False, f"Replace the ... with {placeholder}.")
+    try:
+        return np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return report(False, f"the answer should be an array of numbers, got {type(answer).__name__}.")
+
+
 def compare_array(answer, expected, name: str = "your answer", atol: float = 1e-6) -> tuple[bool, str]:
     """Compare an array answer with the expected one. Returns (ok, explanation of the first difference)."""
     try:

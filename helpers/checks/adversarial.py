@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import report
+from . import Verdict, answer_array, report
 
 __all__ = ["check_fgsm_step"]
 
@@ -15,14 +15,11 @@ def check_fgsm_step(answer, image, grad, epsilon: float) -> bool:
     (a step down the gradient, no clipping, the gradient instead of its sign, the perturbation alone), and
     only where that wrong answer differs from the right one, so no wrong answer is called right.
     """
-    if answer is ... or answer is None:
-        return report(False, "Replace the ... with the new image: an array of the image's shape.")
+    value = answer_array(answer, "the new image: an array of the image's shape")
+    if isinstance(value, Verdict):
+        return value
     image = np.asarray(image, dtype=np.float64)
     grad = np.asarray(grad, dtype=np.float64)
-    try:
-        value = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return report(False, f"the answer should be an array of numbers, got {type(answer).__name__}.")
     if value.shape != image.shape:
         return report(False, f"the answer has shape {value.shape}; the image has {image.shape}: the step changes "
                              "every pixel and keeps the shape.")

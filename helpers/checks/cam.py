@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import report
+from . import Verdict, answer_array, report
 
 __all__ = ["check_grad_cam"]
 
@@ -16,14 +16,11 @@ def check_grad_cam(answer, maps, grads) -> bool:
     its mean, the gradient times the maps position by position without averaging, one channel's weights
     mixed up), and only where that wrong answer differs from the right one.
     """
-    if answer is ... or answer is None:
-        return report(False, "Replace the ... with the map: an array (h, w), one value per position.")
+    value = answer_array(answer, "the map: an array (h, w), one value per position")
+    if isinstance(value, Verdict):
+        return value
     maps = np.asarray(maps, dtype=np.float64)
     grads = np.asarray(grads, dtype=np.float64)
-    try:
-        value = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return report(False, f"the answer should be an array of numbers, got {type(answer).__name__}.")
     if value.shape != maps.shape[1:]:
         return report(False, f"the answer has shape {value.shape}; the map has one value per position of the "
                              f"feature maps, {maps.shape[1:]}: sum over the channels (axis 0).")
