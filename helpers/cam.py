@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._arguments import class_indices, positive_int
-from .interpret import _as_batch, _check_class_range, _check_layer_index
+from .interpret import _as_batch, _check_class_range, _check_layer_index, feature_maps
 from .nn import Dense, GlobalAvgPool2D, Sequential
 
 __all__ = ["last_feature_maps", "grad_cam", "cam", "upsample"]
@@ -123,9 +123,7 @@ def cam(model: Sequential, x, classes, batch_size: int = 100) -> tuple[np.ndarra
                          f"(..., GlobalAvgPool2D, Dense); this one ends in {tail}. grad_cam works for any network.")
     x = _as_batch(x)
     c = class_indices(classes, len(x), "classes")
-    batch_size = positive_int(batch_size, "batch_size")
-    A = np.concatenate([_forward(layers[:-2], x[i:i + batch_size])
-                        for i in range(0, len(x), batch_size)])      # (N, K, h, w): what the pooling averages
+    A = feature_maps(model, x, [len(layers) - 3], batch_size)[0][1]   # (N, K, h, w): what the pooling averages
     scores = np.array(layers[-1].forward(layers[-2].forward(A, training=False), training=False))
     _check_class_range(c, scores.shape[1], "classes")
     W = layers[-1].params["W"]                               # (K, classes)

@@ -34,9 +34,9 @@ def check_grad_cam(answer, maps, grads) -> bool:
 
     if close(value, right):
         h, w = right.shape
+        row, col = np.unravel_index(right.argmax(), right.shape)
         return report(True, f"a {h}x{w} map, positive on {np.mean(right > 0):.0%} of its positions; its largest "
-                            f"value is at row {np.unravel_index(right.argmax(), right.shape)[0]}, column "
-                            f"{np.unravel_index(right.argmax(), right.shape)[1]}.")
+                            f"value is at row {row}, column {col}.")
     h, w = maps.shape[1:]
     wrong = [
         (signed, "right weights and sum, but the negative parts stay: Grad-CAM cuts them off with a ReLU, "
