@@ -93,13 +93,19 @@ test-colab: $(COLAB_VENV)/.installed
 # the explorers' redraws, each notebook's kernel peak memory, which runs the notebooks in Jupyter kernels:
 # hence JupyterLab's packages). Every one runs even when another misses a target; the misses are listed at
 # the end, and the exit status is non-zero if there was any.
+# `make bench AGAINST=main` (any git revision) also times that revision's helpers beside this tree's, in the
+# same rounds, in the benchmarks that take --against: more than 1.5x its time is a regression. That is the
+# check for a change (the revision before it); a machine's absolute times drift too much to be one.
 BENCHMARKS := $(sort $(basename $(notdir $(wildcard benchmarks/bench*.py))))
+AGAINST    ?=
 
 bench: $(VENV)/.installed-lab
 	@missed=""; \
 	for b in $(BENCHMARKS); do \
 		echo; echo "=== benchmarks/$$b.py"; \
-		$(BIN)/python -m benchmarks.$$b || missed="$$missed benchmarks/$$b.py"; \
+		args=""; \
+		if [ -n "$(AGAINST)" ] && grep -q -- "--against" benchmarks/$$b.py; then args="--against $(AGAINST)"; fi; \
+		$(BIN)/python -m benchmarks.$$b $$args || missed="$$missed benchmarks/$$b.py"; \
 	done; \
 	echo; \
 	if [ -n "$$missed" ]; then echo "make bench: targets missed in:$$missed (details above)"; exit 1; fi; \

@@ -6,8 +6,11 @@ A step is what training repeats: forward pass of a batch of 128 images through C
 MaxPool 2, Conv 64 3x3 same, ReLU, MaxPool 2, Flatten, Dense 128, ReLU, Dense 10; softmax cross-entropy;
 backward pass; Adam update. Everything float32. Targets, each measured in this run:
 
-- helpers.nn: at least 2,000 images per second, and no regression: not below the Speed page's figure
-  (3,400 images/s on a 2-core machine) divided by 1.5;
+- helpers.nn: at least 2,000 images per second on 2 cores;
+- no regression, side by side: ours / PyTorch's time (when PyTorch is installed) at most 1.5x the Speed
+  page's ratio, and with ``--against REV`` ours at most 1.5x REV's time. (An absolute figure is no
+  check: on a shared machine it drifts with the machine. The Speed page once had 3,400 images/s for
+  this step; later runs gave 2,100, and the older code, timed beside it, was no faster.)
 - notebook 10's ResNet step next to PyTorch's, a side-by-side row (no target);
 - when PyTorch is importable (it is optional: pip install torch), the same step in PyTorch on the CPU
   with the same number of threads as ours, timed in interleaved rounds: ours within 1.3x of its time, for
@@ -42,7 +45,7 @@ from helpers.training import train_step
 BATCH = 128
 TARGET_IMAGES_PER_S = 2000
 TARGET_TORCH_RATIO = 1.3
-SPEED_IMAGES_PER_S = 3400      # the Speed page's table (docs/speed.md), the slow end of its range
+SPEED_TORCH_RATIO = 1.87       # ours / PyTorch 2.13's time, the Speed page's table (docs/speed.md), its slow end
 
 
 #: network -> (its builder in helpers.models, the optimiser its notebook trains it with)
@@ -317,21 +320,15 @@ def main(argv=None) -> int:
         print(f"{name:<26}{t * 1e3:>10.1f}{BATCH / t:>12,.0f}")
     failures = []
     ours = med["helpers.nn"]
-    floor = SPEED_IMAGES_PER_S / SLOWER_LIMIT
-    if THREADS < 2:                     # the images/s figures are a 2-core machine's: only the ratios apply
-        print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s on one thread (the targets, {TARGET_IMAGES_PER_S:,} "
-              f"and no fewer than {floor:,.0f}, are for 2 cores: not checked)")
+    if THREADS < 2:                     # the images/s target is a 2-core machine's: only the ratios apply
+        print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s on one thread (the target, {TARGET_IMAGES_PER_S:,}, "
+              "is for 2 cores: not checked)")
     else:
         ok = BATCH / ours >= TARGET_IMAGES_PER_S
         print(f"\nhelpers.nn: {BATCH / ours:,.0f} images/s (target >= {TARGET_IMAGES_PER_S:,}): "
               f"{'ok' if ok else 'MISSED'}")
         if not ok:
             failures.append("images/s")
-        ok = BATCH / ours >= floor
-        print(f"no regression: docs/speed.md has {SPEED_IMAGES_PER_S:,} images/s, limit {floor:,.0f}: "
-              f"{'ok' if ok else 'MISSED'}")
-        if not ok:
-            failures.append(f"regression: {BATCH / ours:,.0f} images/s < {floor:,.0f}")
     against_rev(med, "helpers.nn", args.against, failures, "07's CNN")
     if tstep is None:
         print("PyTorch is not installed: the comparison with PyTorch was SKIPPED (pip install torch to run it).")
@@ -342,6 +339,14 @@ def main(argv=None) -> int:
               f"{args.threads} thread{'s' if args.threads > 1 else ''}): {'ok' if ok else 'MISSED'}")
         if not ok:
             failures.append("PyTorch ratio")
+        limit = SPEED_TORCH_RATIO * SLOWER_LIMIT
+        ok = ratio <= limit
+        print(f"no regression: docs/speed.md has {SPEED_TORCH_RATIO}x PyTorch's time, limit {limit:.2f}x: "
+              f"{'ok' if ok else 'MISSED'}")
+        if not ok:
+            failures.append(f"regression: {ratio:.2f}x PyTorch's time > {limit:.2f}x")
+    if args.against is None and tstep is None:
+        print("no regression: NOT CHECKED (it is checked side by side: install PyTorch, or pass --against REV)")
     improved_network(args.rounds, args.threads, failures, baseline, args.against)
     resnet_network(args.rounds, args.threads, failures, baseline, args.against)
     if args.end_to_end:

@@ -220,3 +220,27 @@ def test_make_bench_runs_every_benchmark_even_after_a_miss_and_fails_at_the_end(
     assert all(f"ran {n}" in out for n in ("bench", "bench_training", "bench_explorers")), out
     assert "targets missed in: benchmarks/bench.py benchmarks/bench_explorers.py" in out, out
     assert "pip install" not in out
+
+
+@needs_make
+def test_make_bench_against_passes_the_revision_to_the_benchmarks_that_take_it(tmp_path):
+    """`make bench AGAINST=REV`: --against REV for a benchmark whose source has that option, nothing for others."""
+    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    bench = tmp_path / "benchmarks"
+    bench.mkdir()
+    (bench / "__init__.py").write_text("")
+    (bench / "bench_a.py").write_text("import sys\n# takes --against REV\nprint('a got', sys.argv[1:])\n")
+    (bench / "bench_b.py").write_text("import sys\nprint('b got', sys.argv[1:])\n")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    os.symlink(sys.executable, venv / "bin" / "python")
+    for stamp in (".installed", ".installed-lab"):
+        (venv / stamp).touch()
+    run = lambda *extra: subprocess.run(["make", "-s", "bench", f"VENV={venv}", *extra], cwd=tmp_path,  # noqa: E731
+                                        capture_output=True, text=True)
+    result = run("AGAINST=main~3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "a got ['--against', 'main~3']" in result.stdout and "b got []" in result.stdout, result.stdout
+    result = run()
+    assert "a got []" in result.stdout and "b got []" in result.stdout, result.stdout
