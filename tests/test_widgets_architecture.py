@@ -95,6 +95,21 @@ def test_the_alexnet_table_is_the_model_and_each_control_changes_it(net):
     assert all(a is b for a, b in zip(ex.model.layers, net.layers))
 
 
+def test_a_setting_seen_before_shows_the_same_table_without_counting_again(net, monkeypatch):
+    import helpers.widgets.architecture as architecture
+
+    ex = ArchitectureExplorer("alexnet", model=net)
+    first = (pictures(ex), texts(ex), ex.rows)
+    ex.kernel.value = 7
+    counted = []
+    monkeypatch.setattr(architecture, "layer_rows", lambda *a: counted.append(a) or layer_rows(*a))
+    ex.kernel.value = 11                               # back: rows from the first visit, no forward pass
+    assert counted == [] and (pictures(ex), texts(ex), ex.rows) == first
+    assert_rows_are_the_layers(ex)
+    ex.filters.value = 64                              # a new setting is counted
+    assert len(counted) == 1 and ex.rows == layer_rows(ex.model, (3, 224, 224))
+
+
 def test_a_new_setting_leaves_the_model_unchanged(net):
     before = [lay.params.get("W") for lay in net.layers]
     variant = alexnet_variant(net, 9, 32, 512)

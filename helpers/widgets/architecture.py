@@ -372,6 +372,7 @@ class ArchitectureExplorer(Explorer):
         if not isinstance(network, str) or network not in NETWORKS:
             raise ValueError(f"network must be one of {', '.join(map(repr, NETWORKS))}, got {network!r}.")
         self.network, self._built = network, _Built()
+        self._rows = {}          # the table's rows for each combination of the controls' values seen
         options = ALEXNET_OPTIONS if network == "alexnet" else BLOCK_OPTIONS
         defaults = ALEXNET_DEFAULTS if network == "alexnet" else {"c_in": 32, "c_out": 64, "kernel": 3,
                                                                      "stride": 2, "size": 32, "repeat": 1}
@@ -434,7 +435,12 @@ class ArchitectureExplorer(Explorer):
 
     def draw(self):
         model, shape = self.build()
-        rows = layer_rows(model, shape)
+        # the rows depend on the controls' values only; computing them sends a blank image through the
+        # network (AlexNet: about 28 ms), so a setting seen before reuses them
+        key = tuple(c.value for c in self.controls)
+        if key not in self._rows:
+            self._rows[key] = layer_rows(model, shape)
+        rows = self._rows[key]
         self.model, self.input_shape, self.rows = model, shape, rows
         self.table.show_rgb(draw_table(rows))
         self.info.value = self._summary(rows, shape)
