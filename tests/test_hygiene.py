@@ -259,3 +259,21 @@ def test_setup_cell_outside_colab_finds_the_clone_from_a_notebooks_folder_or_a_l
     assert sys.path[0] == str(clone)
     exec(compile(SETUP.read_text(), str(SETUP), "exec"), {"__name__": "__main__"})   # run again: added once
     assert sys.path.count(str(clone)) == 1
+
+
+def test_every_setting_the_docs_tell_you_to_set_is_one_the_code_reads():
+    """A ``CNN_COURSE_...=`` or ``COURSE_...=`` in the notebooks, README or docs names an environment variable the
+    code reads (a string in helpers/, scripts/, benchmarks/ or the set-up cell) or a variable of the Makefile;
+    an old name (``COURSE_SAVE_WEIGHTS``) would be a setting that silently does nothing."""
+    import re
+
+    code = [*ROOT.glob("helpers/**/*.py"), *ROOT.glob("scripts/*.py"), *ROOT.glob("benchmarks/*.py"),
+            ROOT / "notebooks" / "_setup_cell.py"]
+    read = {m for p in code for m in re.findall(r"[\"'](CNN_COURSE_[A-Z_]+)[\"']", p.read_text(encoding="utf-8"))}
+    read |= set(re.findall(r"^([A-Z_]+)\s*\?=", (ROOT / "Makefile").read_text(encoding="utf-8"), flags=re.M))
+    texts = [*ROOT.glob("notebooks/**/*.ipynb"), *ROOT.glob("README*.md"), *ROOT.glob("docs/*.md"),
+             ROOT / "data" / "README.md"]
+    told = {(m, p.relative_to(ROOT).as_posix()) for p in texts
+            for m in re.findall(r"\b((?:CNN_)?COURSE_[A-Z_]+)=", p.read_text(encoding="utf-8"))}
+    assert {"CNN_COURSE_TRAIN", "CNN_COURSE_SAVE", "CNN_COURSE_DATA", "COURSE_LANG"} <= {m for m, _ in told}
+    assert sorted((m, p) for m, p in told if m not in read) == []
