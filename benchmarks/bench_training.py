@@ -45,7 +45,7 @@ from helpers.training import train_step
 BATCH = 128
 TARGET_IMAGES_PER_S = 2000
 TARGET_TORCH_RATIO = 1.3
-SPEED_TORCH_RATIO = 1.87       # ours / PyTorch 2.13's time, the Speed page's table (docs/speed.md), its slow end
+SPEED_TORCH_RATIO = 1.91       # ours / PyTorch 2.13's time, the Speed page's table (docs/speed.md), its slow end
 
 
 #: network -> (its builder in helpers.models, the optimiser its notebook trains it with)
