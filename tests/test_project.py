@@ -199,22 +199,31 @@ def test_ci_runs_both_suites_and_fails_if_either_failed(tmp_path, fail, status):
         assert {"make", "python3", "python3-venv", "dataset-fashion-mnist", "chromium"} <= set(apt)
 
 
-@needs_make
-def test_make_bench_runs_every_benchmark_even_after_a_miss_and_fails_at_the_end(tmp_path):
-    """A copy of the Makefile with three stand-in benchmarks (two miss) and an installed virtualenv."""
+def bench_copy(tmp_path, benchmarks: dict):
+    """A copy of the Makefile with stand-in ``benchmarks`` (name -> its source) and an installed virtualenv (its
+    stamps newer than pyproject.toml: nothing to install). Returns run(*settings): `make -s bench` there, with
+    ``settings`` such as "AGAINST=main" on make's command line."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    bench = tmp_path / "benchmarks"
+    bench, venv = tmp_path / "benchmarks", tmp_path / "venv"
     bench.mkdir()
     (bench / "__init__.py").write_text("")
-    for name, code in (("bench", 1), ("bench_training", 0), ("bench_explorers", 1)):
-        (bench / f"{name}.py").write_text(f"print('ran {name}')\nraise SystemExit({code})\n")
-    venv = tmp_path / "venv"
+    for name, source in benchmarks.items():
+        (bench / f"{name}.py").write_text(source)
     (venv / "bin").mkdir(parents=True)
     os.symlink(sys.executable, venv / "bin" / "python")
-    for stamp in (".installed", ".installed-lab"):      # newer than pyproject.toml: nothing to install
+    for stamp in (".installed", ".installed-lab"):
         (venv / stamp).touch()
-    result = subprocess.run(["make", "-s", "bench", f"VENV={venv}"], cwd=tmp_path, capture_output=True, text=True)
+    return lambda *settings: subprocess.run(["make", "-s", "bench", f"VENV={venv}", *settings], cwd=tmp_path,
+                                            capture_output=True, text=True)
+
+
+@needs_make
+def test_make_bench_runs_every_benchmark_even_after_a_miss_and_fails_at_the_end(tmp_path):
+    """Three stand-in benchmarks, two of which miss."""
+    run = bench_copy(tmp_path, {name: f"print('ran {name}')\nraise SystemExit({code})\n"
+                                for name, code in (("bench", 1), ("bench_training", 0), ("bench_explorers", 1))})
+    result = run()
     assert result.returncode != 0
     out = result.stdout
     assert all(f"ran {n}" in out for n in ("bench", "bench_training", "bench_explorers")), out
@@ -225,20 +234,8 @@ def test_make_bench_runs_every_benchmark_even_after_a_miss_and_fails_at_the_end(
 @needs_make
 def test_make_bench_against_passes_the_revision_to_the_benchmarks_that_take_it(tmp_path):
     """`make bench AGAINST=REV`: --against REV for a benchmark whose source has that option, nothing for others."""
-    shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
-    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    bench = tmp_path / "benchmarks"
-    bench.mkdir()
-    (bench / "__init__.py").write_text("")
-    (bench / "bench_a.py").write_text("import sys\n# takes --against REV\nprint('a got', sys.argv[1:])\n")
-    (bench / "bench_b.py").write_text("import sys\nprint('b got', sys.argv[1:])\n")
-    venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    os.symlink(sys.executable, venv / "bin" / "python")
-    for stamp in (".installed", ".installed-lab"):
-        (venv / stamp).touch()
-    run = lambda *extra: subprocess.run(["make", "-s", "bench", f"VENV={venv}", *extra], cwd=tmp_path,  # noqa: E731
-                                        capture_output=True, text=True)
+    run = bench_copy(tmp_path, {"bench_a": "import sys\n# takes --against REV\nprint('a got', sys.argv[1:])\n",
+                                "bench_b": "import sys\nprint('b got', sys.argv[1:])\n"})
     result = run("AGAINST=main~3")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "a got ['--against', 'main~3']" in result.stdout and "b got []" in result.stdout, result.stdout

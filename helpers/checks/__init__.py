@@ -72,6 +72,24 @@ def answer_array(answer, placeholder: str):
         return report(False, f"the answer should be an array of numbers, got {type(answer).__name__}.")
 
 
+def largest_difference(answer: np.ndarray, expected: np.ndarray) -> tuple[int, ...]:
+    """The index (plain ints) where ``answer`` and ``expected``, arrays of one shape, differ the most."""
+    where = np.unravel_index(np.argmax(np.abs(answer - expected)), expected.shape)
+    return tuple(int(i) for i in where)
+
+
+def usual_mistake(value, right, wrong, close) -> str | None:
+    """The hint of the first usual mistake ``value`` matches, or None.
+
+    ``wrong``: (what that mistake gives, its hint) pairs; ``close(a, b)``: do two answers agree? A mistake
+    that gives the right answer for these inputs is skipped, so no right answer is told it is wrong.
+    """
+    for candidate, hint in wrong:
+        if close(value, candidate) and not close(candidate, right):
+            return hint
+    return None
+
+
 def compare_array(answer, expected, name: str = "your answer", atol: float = 1e-6) -> tuple[bool, str]:
     """Compare an array answer with the expected one. Returns (ok, explanation of the first difference)."""
     try:
@@ -82,7 +100,6 @@ def compare_array(answer, expected, name: str = "your answer", atol: float = 1e-
     if answer.shape != expected.shape:
         return False, f"{name} has shape {answer.shape}, expected {expected.shape}."
     if not np.allclose(answer, expected, atol=atol):
-        where = np.unravel_index(np.argmax(np.abs(answer - expected)), expected.shape)
-        index = tuple(int(i) for i in where)
-        return False, f"{name} differs at index {index}: got {answer[where]:.4g}, expected {expected[where]:.4g}."
+        index = largest_difference(answer, expected)
+        return False, f"{name} differs at index {index}: got {answer[index]:.4g}, expected {expected[index]:.4g}."
     return True, f"{name} matches."

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Verdict, answer_array, report
+from . import Verdict, answer_array, largest_difference, report, usual_mistake
 
 __all__ = ["check_fgsm_step"]
 
@@ -43,9 +43,9 @@ def check_fgsm_step(answer, image, grad, epsilon: float) -> bool:
                                                 "every pixel by the same epsilon: use np.sign(grad)."),
         (epsilon * np.sign(grad), "that is the perturbation alone; add it to the image (and clip)."),
     ]
-    for candidate, hint in wrong:
-        if close(value, candidate) and not close(candidate, right):
-            return report(False, hint)
-    worst = np.unravel_index(np.argmax(np.abs(value - right)), right.shape)
-    return report(False, f"pixel {tuple(int(i) for i in worst)} is {value[worst]:.4f}. Each pixel should be "
+    hint = usual_mistake(value, right, wrong, close)
+    if hint is not None:
+        return report(False, hint)
+    worst = largest_difference(value, right)
+    return report(False, f"pixel {worst} is {value[worst]:.4f}. Each pixel should be "
                          "its value plus epsilon times the sign of its gradient, then clipped to 0..1.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Verdict, answer_array, report
+from . import Verdict, answer_array, largest_difference, report, usual_mistake
 
 __all__ = ["check_grad_cam"]
 
@@ -48,9 +48,9 @@ def check_grad_cam(answer, maps, grads) -> bool:
         (np.maximum(np.einsum("k,khw->hw", grads.mean(axis=(0, 1))[:1].repeat(len(maps)), maps), 0),
          "the weights should be one per channel: grads.mean(axis=(1, 2)), a vector of K numbers."),
     ]
-    for candidate, hint in wrong:
-        if close(value, candidate) and not close(candidate, right):
-            return report(False, hint)
-    worst = np.unravel_index(np.argmax(np.abs(value - right)), right.shape)
-    return report(False, f"position {tuple(int(i) for i in worst)} is {value[worst]:.4g}. Weigh each channel by "
+    hint = usual_mistake(value, right, wrong, close)
+    if hint is not None:
+        return report(False, hint)
+    worst = largest_difference(value, right)
+    return report(False, f"position {worst} is {value[worst]:.4g}. Weigh each channel by "
                          "the mean of its gradient, add the weighted channels, then cut off what is negative.")

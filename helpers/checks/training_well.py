@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import call_learner as _call
-from . import compare_array, report
+from . import compare_array, largest_difference, report
 
 __all__ = ["check_momentum_step", "check_batchnorm_forward", "check_batchnorm_param_grads",
            "check_early_stopping", "check_flip"]
@@ -47,12 +47,11 @@ def check_momentum_step(fn) -> bool:
 def _differs(got, right, name: str) -> str:
     """Where an array answer differs most, with enough digits to see the difference."""
     got, right = np.asarray(got, dtype=float), np.asarray(right, dtype=float)
-    where = np.unravel_index(np.argmax(np.abs(got - right)), right.shape)
-    a, b = got[where], right[where]
+    index = largest_difference(got, right)
+    a, b = got[index], right[index]
     digits = 4
     while digits < 15 and f"{a:.{digits}g}" == f"{b:.{digits}g}":
         digits += 1
-    index = tuple(int(i) for i in where)
     return f"{name} differs at index {index}: got {a:.{digits}g}, expected {b:.{digits}g}."
 
 
